@@ -1,0 +1,18 @@
+"""Frozen, validated value types for a kidney sharing pool (no I/O, no solvers)."""
+
+from kidneyshare.model.arc import Arc
+from kidneyshare.model.blood import BloodGroup
+from kidneyshare.model.instance import Instance
+from kidneyshare.model.people import Altruist, Donor, DonorId, Pair, Patient, PatientId
+
+__all__ = [
+    "Altruist",
+    "Arc",
+    "BloodGroup",
+    "Donor",
+    "DonorId",
+    "Instance",
+    "Pair",
+    "Patient",
+    "PatientId",
+]
