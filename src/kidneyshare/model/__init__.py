@@ -4,6 +4,7 @@ from kidneyshare.model.arc import Arc
 from kidneyshare.model.blood import BloodGroup
 from kidneyshare.model.instance import Instance
 from kidneyshare.model.people import Altruist, Donor, DonorId, Pair, Patient, PatientId
+from kidneyshare.model.statistics import PoolStatistics, describe
 
 __all__ = [
     "Altruist",
@@ -15,4 +16,6 @@ __all__ = [
     "Pair",
     "Patient",
     "PatientId",
+    "PoolStatistics",
+    "describe",
 ]

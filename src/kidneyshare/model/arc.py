@@ -38,5 +38,6 @@ class Arc:
             isinstance(p, bool) or not isinstance(p, (int, float)) or not (0.0 < p <= 1.0)
         ):
             raise ModelError(
-                f"arc {self.donor}->{self.patient} probability: expected a number in (0, 1], got {p!r}"
+                f"arc {self.donor}->{self.patient} probability: "
+                f"expected a number in (0, 1], got {p!r}"
             )

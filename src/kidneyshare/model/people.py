@@ -41,6 +41,13 @@ def _check_age(value: float | None, field: str) -> None:
         raise ModelError(f"{field}: expected an age in years between 0 and 120, got {value!r}")
 
 
+def _coerce_blood_group(person: Patient | Donor, field: str) -> None:
+    """Accept a blood group given as text (``"AB"``) and store the enum."""
+    raw: object = person.blood_group
+    if raw is not None and not isinstance(raw, BloodGroup):
+        object.__setattr__(person, "blood_group", BloodGroup.parse(raw, field=field))
+
+
 @dataclass(frozen=True, slots=True)
 class Patient:
     """A patient waiting for a kidney, registered with one or more willing donors.
@@ -56,10 +63,7 @@ class Patient:
 
     def __post_init__(self) -> None:
         check_id(self.id, "patient id")
-        if self.blood_group is not None and not isinstance(self.blood_group, BloodGroup):
-            object.__setattr__(
-                self, "blood_group", BloodGroup.parse(self.blood_group, field=f"patient {self.id} blood group")
-            )
+        _coerce_blood_group(self, f"patient {self.id} blood group")
         _check_fraction(self.cpra, f"patient {self.id} cpra")
         _check_age(self.age, f"patient {self.id} age")
 
@@ -78,10 +82,7 @@ class Donor:
         check_id(self.id, "donor id")
         if self.patient is not None:
             check_id(self.patient, f"donor {self.id} patient")
-        if self.blood_group is not None and not isinstance(self.blood_group, BloodGroup):
-            object.__setattr__(
-                self, "blood_group", BloodGroup.parse(self.blood_group, field=f"donor {self.id} blood group")
-            )
+        _coerce_blood_group(self, f"donor {self.id} blood group")
         _check_age(self.age, f"donor {self.id} age")
 
     @property

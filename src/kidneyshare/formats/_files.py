@@ -1,0 +1,75 @@
+"""Reading and writing instance files: gzip by content, UTF-8 text, errors naming the file.
+
+Private to :mod:`kidneyshare.formats`; the format modules' ``read_*``/``write_*`` wrappers
+are the only callers.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import zlib
+from pathlib import Path
+
+from kidneyshare.errors import FormatError
+
+__all__ = ["GZIP_MAGIC", "decode_text", "read_text", "write_text"]
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+StrPath = str | os.PathLike[str]
+
+
+def decode_text(data: bytes, source: str) -> str:
+    """Return ``data`` as text: gunzipped when it starts with the gzip magic, then UTF-8.
+
+    A UTF-8 byte-order mark is dropped.
+
+    Raises
+    ------
+    FormatError
+        when the gzip stream is corrupt or truncated, or the bytes are not UTF-8.
+    """
+    if data[:2] == GZIP_MAGIC:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise FormatError(
+                f"corrupt or truncated gzip data ({exc}); expected a complete gzip file",
+                source=source,
+            ) from exc
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise FormatError(
+            f"expected UTF-8 text, found the byte 0x{data[exc.start]:02x} that is not valid UTF-8",
+            source=source,
+            location=f"line {line}",
+        ) from exc
+
+
+def read_text(path: StrPath) -> tuple[str, str]:
+    """Read the file at ``path`` (gzipped or not); return ``(text, source name)``.
+
+    Raises
+    ------
+    OSError
+        when the file cannot be opened.
+    FormatError
+        as :func:`decode_text`.
+    """
+    source = os.fspath(path)
+    data = Path(path).read_bytes()
+    return decode_text(data, source), source
+
+
+def write_text(path: StrPath, text: str) -> None:
+    """Write ``text`` as UTF-8 to ``path``, gzipped when the name ends in ``.gz``.
+
+    The gzip header carries no timestamp, so the same text always gives the same bytes.
+    """
+    data = text.encode("utf-8")
+    if os.fspath(path).endswith(".gz"):
+        data = gzip.compress(data, mtime=0)
+    Path(path).write_bytes(data)

@@ -1,0 +1,27 @@
+"""Solver backends, registered by name.
+
+HiGHS (``highs``) is the default and always installed. ``get_backend(name)`` raises a
+:class:`~kidneyshare.errors.ConfigError` listing the known names for an unknown one and a
+:class:`~kidneyshare.errors.SolverError` when the backend's library is missing.
+"""
+
+from __future__ import annotations
+
+from kidneyshare.errors import ConfigError, SolverError
+from kidneyshare.matching.backends.base import Backend, Capability
+from kidneyshare.matching.backends.highs import HighsBackend
+
+__all__ = ["BACKENDS", "Backend", "Capability", "get_backend"]
+
+BACKENDS: dict[str, type[Backend]] = {HighsBackend.name: HighsBackend}
+
+
+def get_backend(name: str) -> Backend:
+    try:
+        cls = BACKENDS[name]
+    except KeyError:
+        known = ", ".join(sorted(BACKENDS))
+        raise ConfigError(f"backend: unknown backend {name!r}; expected one of {known}") from None
+    if not cls.available():
+        raise SolverError(f"backend {name!r} is not installed here")
+    return cls()

@@ -1,0 +1,168 @@
+"""HiGHS through ``highspy``'s own API (the default backend, always installed).
+
+References
+----------
+Huangfu, Q., Hall, J. A. J. (2018). Parallelizing the dual revised simplex method.
+Mathematical Programming Computation 10, 119-142. https://highs.dev
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+import numpy as np
+
+from kidneyshare.errors import SolverError
+from kidneyshare.matching.backends.base import Backend, Capability
+from kidneyshare.matching.linear import (
+    BackendOptions,
+    BackendOutcome,
+    BackendSolution,
+    LinearModel,
+)
+
+__all__ = ["NATIVE_STATUS", "HighsBackend"]
+
+# Every HighsModelStatus name mapped to an outcome; a test checks none is missing.
+NATIVE_STATUS: dict[str, BackendOutcome] = {
+    "kNotset": BackendOutcome.ERROR,
+    "kLoadError": BackendOutcome.ERROR,
+    "kModelError": BackendOutcome.ERROR,
+    "kPresolveError": BackendOutcome.ERROR,
+    "kSolveError": BackendOutcome.ERROR,
+    "kPostsolveError": BackendOutcome.ERROR,
+    "kModelEmpty": BackendOutcome.OPTIMAL,
+    "kOptimal": BackendOutcome.OPTIMAL,
+    "kInfeasible": BackendOutcome.INFEASIBLE,
+    "kUnboundedOrInfeasible": BackendOutcome.INFEASIBLE,
+    "kUnbounded": BackendOutcome.UNBOUNDED,
+    "kObjectiveBound": BackendOutcome.TIME_LIMIT,
+    "kObjectiveTarget": BackendOutcome.TIME_LIMIT,
+    "kTimeLimit": BackendOutcome.TIME_LIMIT,
+    "kIterationLimit": BackendOutcome.TIME_LIMIT,
+    "kUnknown": BackendOutcome.ERROR,
+    "kSolutionLimit": BackendOutcome.TIME_LIMIT,
+    "kInterrupt": BackendOutcome.TIME_LIMIT,
+    "kMemoryLimit": BackendOutcome.ERROR,
+    "kHighsInterrupt": BackendOutcome.TIME_LIMIT,
+}
+
+_IPM_FROM = 20_000
+_COLWISE = 1
+_MAXIMIZE = -1
+
+
+class HighsBackend(Backend):
+    name: ClassVar[str] = "highs"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.INTEGER, Capability.DUALS, Capability.TIME_LIMIT, Capability.WARM_START}
+    )
+
+    @classmethod
+    def available(cls) -> bool:
+        try:
+            import highspy  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    def solve(self, model: LinearModel, options: BackendOptions) -> BackendSolution:
+        try:
+            import highspy
+        except ImportError as exc:  # pragma: no cover - highspy is a hard dependency
+            raise SolverError("the HiGHS backend needs highspy: pip install highspy") from exc
+        started = time.perf_counter()
+        h = _new_highs(highspy)
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("random_seed", int(options.seed))
+        h.setOptionValue("threads", int(options.threads))
+        if options.time_limit is not None:
+            h.setOptionValue("time_limit", max(float(options.time_limit), 0.01))
+        relax = options.relax or not model.integer.any()
+        if relax and model.n_cols > _IPM_FROM:
+            # Exchange LPs are highly degenerate; interior point (with crossover, so
+            # the duals are basic) is several times faster than simplex on large ones.
+            h.setOptionValue("solver", "ipm")
+        if not relax:
+            # Whole-valued objectives: a gap below 1 already proves optimality.
+            h.setOptionValue("mip_rel_gap", 0.0)
+            h.setOptionValue("mip_abs_gap", 1.0 - 1e-6 if options.integral_objective else 1e-7)
+        a = model.rows.tocsc()
+        a.sort_indices()
+        integrality = (
+            np.zeros(model.n_cols, dtype=np.int32) if relax else model.integer.astype(np.int32)
+        )
+        status = h.passModel(
+            model.n_cols,
+            model.n_rows,
+            int(a.nnz),
+            _COLWISE,
+            _MAXIMIZE,
+            0.0,
+            np.ascontiguousarray(model.objective, dtype=np.float64),
+            np.ascontiguousarray(model.col_lower, dtype=np.float64),
+            np.ascontiguousarray(model.col_upper, dtype=np.float64),
+            np.ascontiguousarray(model.row_lower, dtype=np.float64),
+            np.ascontiguousarray(model.row_upper, dtype=np.float64),
+            a.indptr.astype(np.int32),
+            a.indices.astype(np.int32),
+            a.data.astype(np.float64),
+            integrality,
+        )
+        if status == highspy.HighsStatus.kError:
+            raise SolverError("HiGHS rejected the model")
+        if options.initial is not None and not relax:
+            idx = np.arange(model.n_cols, dtype=np.int32)
+            h.setSolution(model.n_cols, idx, np.asarray(options.initial, dtype=np.float64))
+        h.run()
+        native = h.getModelStatus()
+        native_name = native.name if hasattr(native, "name") else str(native).split(".")[-1]
+        outcome = NATIVE_STATUS.get(native_name, BackendOutcome.ERROR)
+        info = h.getInfo()
+        sol = h.getSolution()
+        x = None
+        objective = None
+        if sol.value_valid and outcome in (BackendOutcome.OPTIMAL, BackendOutcome.TIME_LIMIT):
+            x = np.asarray(sol.col_value, dtype=np.float64)
+            objective = float(model.objective @ x)
+        bound: float | None = None
+        row_duals = None
+        if relax:
+            if outcome is BackendOutcome.OPTIMAL:
+                bound = objective
+                if sol.dual_valid:
+                    # For a maximisation HiGHS gives the duals y with objective - A^T y
+                    # <= 0 at the optimum (checked in tests/test_backends.py).
+                    row_duals = np.asarray(sol.row_dual, dtype=np.float64)
+        else:
+            raw_bound = _info_value(info, "mip_dual_bound")
+            if raw_bound is not None and np.isfinite(raw_bound):
+                bound = raw_bound
+            elif outcome is BackendOutcome.OPTIMAL:
+                bound = objective
+        return BackendSolution(
+            outcome=outcome,
+            x=x,
+            objective=objective,
+            bound=bound,
+            row_duals=row_duals,
+            native_status=native_name,
+            seconds=time.perf_counter() - started,
+        )
+
+
+def _new_highs(highspy: Any) -> Any:
+    """A solver object that prints nothing.
+
+    ``highspy.Highs`` (the callback-enabled wrapper) prints a banner on stdout when the
+    first one is made, which would corrupt ``solve --json``; the core class underneath
+    has the same API without it.
+    """
+    core = getattr(getattr(highspy, "_core", None), "_Highs", None)
+    return core() if core is not None else highspy.Highs()
+
+
+def _info_value(info: Any, name: str) -> float | None:
+    value = getattr(info, name, None)
+    return None if value is None else float(value)

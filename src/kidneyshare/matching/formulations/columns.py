@@ -1,0 +1,76 @@
+"""Enumerated exchanges as columns of a set-packing model (the cycle formulation).
+
+Each column is one cycle or chain; its coefficient is 1 in the row of every vertex it
+uses (each vertex at most once) and its objective the sum of its arcs' values.
+
+References
+----------
+Roth, A. E., Sönmez, T., Ünver, M. U. (2007). Efficient kidney exchange: coincidence of
+wants in markets with compatibility-based preferences. American Economic Review 97(3).
+Abraham, D. J., Blum, A., Sandholm, T. (2007). Clearing algorithms for barter exchange
+markets: enabling nationwide kidney exchanges. ACM EC '07.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from kidneyshare.matching.enumeration import ExchangeBlock
+
+__all__ = ["ExchangeColumns"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+class ExchangeColumns:
+    """All enumerated exchanges, numbered ``0 .. len-1`` block after block."""
+
+    def __init__(self, blocks: list[ExchangeBlock], arc_value: FloatArray) -> None:
+        self.blocks = [b for b in blocks if len(b)]
+        sizes = [len(b) for b in self.blocks]
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self.values = (
+            np.concatenate([arc_value[b.arcs].sum(axis=1) for b in self.blocks])
+            if self.blocks
+            else np.zeros(0)
+        )
+
+    def __len__(self) -> int:
+        return int(self.offsets[-1])
+
+    def reduced_costs(self, duals: FloatArray) -> FloatArray:
+        """Objective minus the duals of the vertex rows each exchange uses."""
+        if not self.blocks:
+            return np.zeros(0)
+        used = np.concatenate([duals[b.vertices].sum(axis=1) for b in self.blocks])
+        return self.values - used  # type: ignore[no-any-return]
+
+    def _locate(self, ids: IntArray) -> tuple[IntArray, IntArray]:
+        block = np.searchsorted(self.offsets, ids, side="right") - 1
+        return block, ids - self.offsets[block]
+
+    def matrix(self, ids: IntArray, n_rows: int) -> sp.csc_matrix:
+        """Vertex-row incidence (``n_rows`` x ``len(ids)``) of the given columns."""
+        block, row = self._locate(ids)
+        rows_list: list[IntArray] = []
+        cols_list: list[IntArray] = []
+        for b_index, b in enumerate(self.blocks):
+            sel = np.flatnonzero(block == b_index)
+            if not len(sel):
+                continue
+            verts = b.vertices[row[sel]]
+            rows_list.append(verts.ravel())
+            cols_list.append(np.repeat(sel, verts.shape[1]))
+        if not rows_list:
+            return sp.csc_matrix((n_rows, len(ids)))
+        r = np.concatenate(rows_list)
+        c = np.concatenate(cols_list)
+        return sp.csc_matrix((np.ones(len(r)), (r, c)), shape=(n_rows, len(ids)))
+
+    def exchange(self, column: int) -> tuple[ExchangeBlock, int]:
+        """The block holding ``column`` and its row in that block."""
+        b = int(np.searchsorted(self.offsets, column, side="right") - 1)
+        return self.blocks[b], column - int(self.offsets[b])

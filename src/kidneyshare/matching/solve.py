@@ -1,0 +1,229 @@
+"""``solve(instance, config) -> Result``: the one entry point of the matching engine."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from kidneyshare.errors import FormulationTooLarge, SolverError
+from kidneyshare.matching.backends import get_backend
+from kidneyshare.matching.config import Objective, SolverConfig
+from kidneyshare.matching.enumeration import ExchangeBlock, enumerate_chains, enumerate_cycles
+from kidneyshare.matching.formulations import (
+    ExchangeColumns,
+    PicefChains,
+    build_picef_chains,
+    get_formulation,
+)
+from kidneyshare.matching.graph import CompatibilityGraph
+from kidneyshare.matching.linear import BackendOutcome
+from kidneyshare.matching.master import MasterSolution, solve_master
+from kidneyshare.matching.result import Donation, Exchange, ExchangeKind, Result, Status
+from kidneyshare.matching.verify import verify
+from kidneyshare.model import Instance
+
+__all__ = ["solve"]
+
+# Enumeration caps: beyond them a formulation is refused (cycles) or swapped (chains).
+CYCLE_LIMIT = 25_000_000
+CHAIN_LIMIT = 20_000_000
+AUTO_CHAIN_LIMIT = 200_000
+
+
+def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
+    """Choose the exchanges that maximise the objective, prove it, and verify them.
+
+    Parameters
+    ----------
+    instance:
+        the pool.
+    config:
+        K, L, objective, formulation, backend and limits; defaults to
+        ``SolverConfig()`` (K=3, L=3, max-transplants, auto, HiGHS).
+
+    Returns
+    -------
+    Result
+        status, canonical exchanges, recomputed values, proven bound, timings. The
+        result has passed :func:`~kidneyshare.matching.verify`; if it had not, the status
+        is ``error`` and ``message`` lists the problems (no exchanges are returned).
+
+    Raises
+    ------
+    ConfigError
+        unknown backend or formulation.
+    FormulationTooLarge
+        the cycles alone exceed the enumeration cap.
+    """
+    config = config or SolverConfig()
+    backend = get_backend(config.backend)
+    if config.formulation != "auto":
+        get_formulation(config.formulation)
+    started = time.perf_counter()
+    deadline = None if config.time_limit is None else started + config.time_limit
+
+    graph = CompatibilityGraph.from_instance(instance)
+    if config.objective is Objective.MAX_TRANSPLANTS:
+        arc_value = np.ones(graph.n_arcs)
+    else:
+        arc_value = graph.weight.copy()
+    integral = bool(np.all(arc_value == np.round(arc_value)))
+
+    cycles = enumerate_cycles(graph, config.max_cycle, limit=CYCLE_LIMIT)
+    formulation, chain_blocks = _chain_blocks(graph, config)
+    columns = ExchangeColumns(cycles + chain_blocks, arc_value)
+    if formulation == "picef":
+        chains = build_picef_chains(graph, config.max_chain, arc_value)
+    else:
+        chains = build_picef_chains(graph, 0, arc_value)
+    built = time.perf_counter()
+
+    master = solve_master(
+        columns,
+        chains,
+        graph.n_vertices,
+        backend,
+        integral=integral,
+        deadline=deadline,
+        threads=config.threads,
+        seed=config.seed,
+    )
+    solved = time.perf_counter()
+
+    try:
+        cycle_list, chain_list = _exchanges(graph, columns, chains, master)
+    except SolverError as exc:
+        return Result(
+            status=Status.ERROR,
+            config=config,
+            seconds={"build": built - started, "solve": solved - built},
+            formulation=formulation,
+            message=str(exc),
+        )
+    transplants = sum(e.transplants for e in cycle_list + chain_list)
+    values: dict[str, float] = {"transplants": float(transplants)}
+    if config.objective is Objective.MAX_WEIGHT:
+        values["weight"] = float(sum(e.weight for e in cycle_list + chain_list))
+    value = values["transplants" if config.objective is Objective.MAX_TRANSPLANTS else "weight"]
+    status, bound = _status(master, value)
+    result = Result(
+        status=status,
+        config=config,
+        cycles=tuple(cycle_list),
+        chains=tuple(chain_list),
+        values=values,
+        bound=bound,
+        seconds={"build": built - started, "solve": solved - built},
+        formulation=formulation,
+        message=_message(master, len(columns), len(chains)),
+    )
+    report = verify(instance, config, result)
+    if not report.ok:
+        return Result(
+            status=Status.ERROR,
+            config=config,
+            seconds=result.seconds,
+            formulation=formulation,
+            message="the solver's answer failed verification: " + "; ".join(report.problems),
+        )
+    return result
+
+
+def _chain_blocks(
+    graph: CompatibilityGraph, config: SolverConfig
+) -> tuple[str, list[ExchangeBlock]]:
+    """Pick the formulation ('auto' resolves here) and enumerate chains if it needs them."""
+    if config.formulation == "picef":
+        return "picef", []
+    if config.formulation == "cycle":
+        return "cycle", enumerate_chains(graph, config.max_chain, limit=CHAIN_LIMIT)
+    try:
+        return "cycle", enumerate_chains(graph, config.max_chain, limit=AUTO_CHAIN_LIMIT)
+    except FormulationTooLarge:
+        return "picef", []
+
+
+def _status(master: MasterSolution, value: float) -> tuple[Status, float | None]:
+    bound = master.bound
+    if master.outcome is BackendOutcome.OPTIMAL:
+        if bound is None or bound <= value + 1e-6 * max(1.0, abs(value)):
+            return Status.OPTIMAL, value
+        return Status.FEASIBLE_TIME_LIMIT, bound
+    if master.outcome is BackendOutcome.TIME_LIMIT:
+        return Status.FEASIBLE_TIME_LIMIT, None if bound is None else max(bound, value)
+    return Status.ERROR, None
+
+
+def _message(master: MasterSolution, n_columns: int, n_chain_vars: int) -> str:
+    parts = [f"{n_columns} exchange columns", f"{n_chain_vars} chain-arc variables"]
+    parts += [f"{k}={v:g}" for k, v in sorted(master.details.items())]
+    return ", ".join(parts)
+
+
+def _donation(graph: CompatibilityGraph, arc: int) -> Donation:
+    return Donation(
+        donor=graph.donor[arc],
+        patient=graph.ids[int(graph.dst[arc])],
+        weight=float(graph.weight[arc]),
+    )
+
+
+def _exchanges(
+    graph: CompatibilityGraph,
+    columns: ExchangeColumns,
+    chains: PicefChains,
+    master: MasterSolution,
+) -> tuple[list[Exchange], list[Exchange]]:
+    """Turn chosen columns and chain arcs into canonical, id-labelled exchanges."""
+    cycles: list[tuple[tuple[int, ...], Exchange]] = []
+    chain_list: list[tuple[tuple[int, ...], Exchange]] = []
+    for column in master.columns.tolist():
+        block, row = columns.exchange(column)
+        verts = tuple(int(v) for v in block.vertices[row])
+        arcs = [int(a) for a in block.arcs[row]]
+        kind = ExchangeKind.CYCLE if block.is_cycle else ExchangeKind.CHAIN
+        ex = Exchange(
+            kind, tuple(graph.ids[v] for v in verts), tuple(_donation(graph, a) for a in arcs)
+        )
+        (cycles if block.is_cycle else chain_list).append((verts, ex))
+    for verts, arcs in _trace_chains(graph, chains, master.chain_vars):
+        ex = Exchange(
+            ExchangeKind.CHAIN,
+            tuple(graph.ids[v] for v in verts),
+            tuple(_donation(graph, a) for a in arcs),
+        )
+        chain_list.append((verts, ex))
+    cycles.sort(key=lambda t: t[0])
+    chain_list.sort(key=lambda t: t[0])
+    return [e for _, e in cycles], [e for _, e in chain_list]
+
+
+def _trace_chains(
+    graph: CompatibilityGraph, chains: PicefChains, chosen: np.ndarray
+) -> list[tuple[tuple[int, ...], list[int]]]:
+    """Follow chosen position-indexed arcs from each altruist; every arc must be reached."""
+    by_start: dict[tuple[int, int], list[int]] = {}
+    for var in chosen.tolist():
+        arc = int(chains.arc[var])
+        by_start.setdefault((int(graph.src[arc]), int(chains.position[var])), []).append(arc)
+    traced: list[tuple[tuple[int, ...], list[int]]] = []
+    reached = 0
+    for altruist in range(graph.n_pairs, graph.n_vertices):
+        first = by_start.get((altruist, 1))
+        if not first:
+            continue
+        verts, arcs = [altruist], []
+        arc_list: list[int] | None = first
+        position = 1
+        while arc_list:
+            arc = arc_list[0]
+            arcs.append(arc)
+            reached += len(arc_list)
+            verts.append(int(graph.dst[arc]))
+            position += 1
+            arc_list = by_start.get((verts[-1], position))
+        traced.append((tuple(verts), arcs))
+    if reached != len(chosen) or any(len(v) > 1 for v in by_start.values()):
+        raise SolverError("the solver's chain arcs do not form chains from altruists")
+    return traced

@@ -1,0 +1,154 @@
+"""An exhaustive brute-force optimum for small pools: the reference the solver is tested against.
+
+It shares no code with :mod:`kidneyshare.matching` (only the model types are used) and is
+written to be obviously correct rather than fast:
+
+1. build the vertex graph naively from the arcs (a pair's vertex id is its patient id, an
+   altruist's is its donor id; a pair gives to ``v`` if any of its donors has an arc to
+   ``v``'s patient, keeping the best-weighted arc; a donor's arc to its own patient is
+   ignored);
+2. list every cycle (simple, on pairs, length 2..K) and every chain (an altruist followed
+   by 1..L distinct pairs; its length is the number of donations, the altruist's
+   included) by plain depth-first enumeration;
+3. find the best set of vertex-disjoint exchanges by dynamic programming over the subsets
+   of vertices: the first free vertex is either left out or covered by one exchange that
+   contains it and only free vertices.
+
+Pools of about a dozen vertices take milliseconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from kidneyshare.model import Instance
+
+__all__ = [
+    "OracleExchange",
+    "OracleSolution",
+    "enumerate_exchanges",
+    "oracle_optimum",
+    "vertex_arcs",
+]
+
+OBJECTIVES = ("transplants", "weight")
+
+
+@dataclass(frozen=True)
+class OracleExchange:
+    """A cycle (``kind == "cycle"``) or chain: vertex ids in donation order."""
+
+    kind: str
+    vertices: tuple[str, ...]
+    transplants: int
+    weight: float
+
+
+@dataclass(frozen=True)
+class OracleSolution:
+    """The optimum ``value`` of the requested objective and one set of exchanges reaching it."""
+
+    value: float
+    exchanges: tuple[OracleExchange, ...]
+
+    @property
+    def transplants(self) -> int:
+        return sum(e.transplants for e in self.exchanges)
+
+    @property
+    def weight(self) -> float:
+        return sum(e.weight for e in self.exchanges)
+
+
+def vertex_arcs(instance: Instance) -> dict[tuple[str, str], float]:
+    """Map each vertex arc ``(u, v)`` to the best weight of any donor of ``u`` giving to ``v``."""
+    best: dict[tuple[str, str], float] = {}
+    for arc in instance.arcs:
+        donor = instance.donor(arc.donor)
+        source = donor.id if donor.patient is None else donor.patient
+        if source == arc.patient:
+            continue  # a donor giving to their own patient is not an exchange
+        key = (source, arc.patient)
+        best[key] = max(best.get(key, float("-inf")), float(arc.weight))
+    return best
+
+
+def enumerate_exchanges(instance: Instance, max_cycle: int, max_chain: int) -> list[OracleExchange]:
+    """Every cycle of length 2..``max_cycle`` and chain of length 1..``max_chain``."""
+    arcs = vertex_arcs(instance)
+    pairs = sorted(p.id for p in instance.patients)
+    altruists = sorted(d.id for d in instance.donors if d.patient is None)
+    out: list[OracleExchange] = []
+
+    # Cycles: each is listed once, starting at its smallest vertex id.
+    def extend_cycle(path: list[str]) -> None:
+        start, last = path[0], path[-1]
+        if len(path) >= 2 and (last, start) in arcs:
+            ws = [arcs[(path[i], path[(i + 1) % len(path)])] for i in range(len(path))]
+            out.append(OracleExchange("cycle", tuple(path), len(path), sum(ws)))
+        if len(path) == max_cycle:
+            return
+        for v in pairs:
+            if v > start and v not in path and (last, v) in arcs:
+                extend_cycle([*path, v])
+
+    if max_cycle >= 2:
+        for s in pairs:
+            extend_cycle([s])
+
+    # Chains: altruist, then 1..L distinct pairs; each prefix is a chain of its own.
+    def extend_chain(path: list[str]) -> None:
+        donations = len(path) - 1
+        if donations >= 1:
+            ws = [arcs[(path[i], path[i + 1])] for i in range(donations)]
+            out.append(OracleExchange("chain", tuple(path), donations, sum(ws)))
+        if donations == max_chain:
+            return
+        for v in pairs:
+            if v not in path and (path[-1], v) in arcs:
+                extend_chain([*path, v])
+
+    if max_chain >= 1:
+        for a in altruists:
+            extend_chain([a])
+    return out
+
+
+def oracle_optimum(
+    instance: Instance, *, max_cycle: int, max_chain: int, objective: str
+) -> OracleSolution:
+    """The best total ``objective`` (``"transplants"`` or ``"weight"``) over all sets of
+    vertex-disjoint exchanges within the length limits."""
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective: expected one of {OBJECTIVES}, got {objective!r}")
+    exchanges = enumerate_exchanges(instance, max_cycle, max_chain)
+    pairs = {p.id for p in instance.patients}
+    altruists = {d.id for d in instance.donors if d.patient is None}
+    if pairs & altruists:
+        raise ValueError(f"oracle: ids used by both a pair and an altruist: {pairs & altruists}")
+    vertices = sorted(pairs | altruists)
+    bit = {v: 1 << i for i, v in enumerate(vertices)}
+    masks = [sum(bit[v] for v in e.vertices) for e in exchanges]
+    values = [float(getattr(e, objective)) for e in exchanges]
+    containing: dict[int, list[int]] = {i: [] for i in range(len(vertices))}
+    for j, mask in enumerate(masks):
+        for i in range(len(vertices)):
+            if mask >> i & 1:
+                containing[i].append(j)
+
+    @cache
+    def best(free: int) -> tuple[float, tuple[int, ...]]:
+        if free == 0:
+            return 0.0, ()
+        i = (free & -free).bit_length() - 1  # the first free vertex
+        value, chosen = best(free & ~(1 << i))  # leave it out
+        for j in containing[i]:
+            if masks[j] & free == masks[j]:
+                sub_value, sub_chosen = best(free & ~masks[j])
+                if values[j] + sub_value > value:
+                    value, chosen = values[j] + sub_value, (j, *sub_chosen)
+        return value, chosen
+
+    value, chosen = best((1 << len(vertices)) - 1)
+    return OracleSolution(value, tuple(exchanges[j] for j in chosen))
