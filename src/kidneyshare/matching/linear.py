@@ -56,7 +56,10 @@ class BackendOutcome(Enum):
 class BackendOptions:
     """Limits and hints for one backend call.
 
-    ``relax`` solves the LP relaxation (and then ``row_duals`` are returned);
+    ``relax`` solves the LP relaxation (and then ``row_duals`` are returned); with
+    ``interior`` the LP's duals should lie in the relative interior of the optimal dual
+    face (an interior-point method without crossover), so that only columns that can be
+    in some optimal LP solution have reduced cost zero;
     ``initial`` is a feasible starting point for a MIP; ``integral_objective`` says the
     objective takes whole values on integer points, so a gap below 1 proves optimality.
     """
@@ -65,6 +68,7 @@ class BackendOptions:
     threads: int = 1
     seed: int = 0
     relax: bool = False
+    interior: bool = False
     initial: FloatArray | None = None
     integral_objective: bool = False
 

@@ -26,6 +26,7 @@ markets. ACM EC '07. (pricing of cycles in kidney exchange)
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ from kidneyshare.matching.linear import (
 
 __all__ = ["MasterSolution", "solve_master"]
 
+log = logging.getLogger(__name__)
+
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -55,6 +58,8 @@ DIRECT_LIMIT = 5_000
 # Up to this many exchange columns the LP is solved whole, beyond by column generation.
 FULL_LP_LIMIT = 400_000
 _TOL = 1e-6
+# Columns per vertex allowed beyond the LP support in the first, small MIP.
+_SMALL_MIP_PER_VERTEX = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +120,20 @@ class _Run:
     integral: bool
 
     def solve(self, model: LinearModel, *, relax: bool = False) -> BackendSolution:
+        sol = self._solve(model, relax=relax)
+        log.debug(
+            "%s: %d columns, %d rows -> %s %s (bound %s) in %.2f s",
+            "LP" if relax else "MIP",
+            model.n_cols,
+            model.n_rows,
+            sol.native_status,
+            sol.objective,
+            sol.bound,
+            sol.seconds,
+        )
+        return sol
+
+    def _solve(self, model: LinearModel, *, relax: bool) -> BackendSolution:
         remaining = None
         if self.deadline is not None:
             remaining = max(self.deadline - time.perf_counter(), 0.01)
@@ -123,6 +142,7 @@ class _Run:
             threads=self.threads,
             seed=self.seed,
             relax=relax,
+            interior=relax,
             integral_objective=self.integral,
         )
         return self.backend.solve(model, options)
@@ -141,7 +161,7 @@ def solve_master(
     deadline: float | None,
     threads: int,
     seed: int,
-    direct_limit: int = DIRECT_LIMIT,
+    direct_limit: int | None = None,
 ) -> MasterSolution:
     """Choose exchanges and chain arcs maximising the objective (see module docstring).
 
@@ -150,7 +170,7 @@ def solve_master(
     master = _Master(columns, chains, n_vertices)
     run = _Run(backend, deadline, threads, seed, integral)
     all_chain_vars = np.arange(len(chains), dtype=np.int64)
-    if len(columns) + len(chains) <= direct_limit:
+    if len(columns) + len(chains) <= (DIRECT_LIMIT if direct_limit is None else direct_limit):
         ids = np.arange(len(columns), dtype=np.int64)
         sol = run.solve(master.model(ids, all_chain_vars, relax=False))
         return _finish(sol, ids, all_chain_vars, sol.bound, integral, {"mip_solves": 1.0})
@@ -164,34 +184,60 @@ def solve_master(
         ids = np.flatnonzero(lp.in_master)
         sol = run.solve(master.model(ids, all_chain_vars, relax=False))
         return _finish(sol, ids, all_chain_vars, bound, integral, details, proven=False)
-    z_lp = lp.value
+    # Any 0/1 solution x has value <= y.b + rc.x, and rc <= slack everywhere (interior
+    # duals are feasible only to a tolerance), so a solution worth t uses only columns
+    # with rc >= t - y.b - (columns used) * slack.
+    z_lp = float(lp.duals[:n_vertices].sum())
+    slack = max(0.0, float(lp.rc.max(initial=0.0)), float(lp.rc_chain.max(initial=0.0)))
+    z_lp += n_vertices * slack
     target = math.floor(z_lp + _TOL) if integral else z_lp
+    details["lp_bound"] = z_lp
 
-    # 2. The MIP over the columns that can be in a solution worth at least the target.
-    def restricted(threshold: float) -> tuple[IntArray, IntArray, BackendSolution]:
-        ids = np.flatnonzero(lp.rc >= threshold - z_lp - _TOL)
-        chain_ids = np.flatnonzero(lp.rc_chain >= threshold - z_lp - _TOL)
-        details[f"columns_at_{len(details)}"] = float(len(ids) + len(chain_ids))
+    # 2. A small MIP first: the LP's support plus the best few columns that could be in
+    #    a solution reaching the target. Degenerate LPs give reduced cost 0 to very many
+    #    columns, so taking them all would hand the solver nearly the whole model.
+    def restricted(threshold: float, cap: int | None) -> tuple[IntArray, IntArray, BackendSolution]:
+        ids = _select(lp.rc, lp.support, threshold - z_lp - _TOL, cap)
+        chain_ids = _select(lp.rc_chain, lp.chain_support, threshold - z_lp - _TOL, cap)
+        details[f"mip_{len(details)}_columns"] = float(len(ids) + len(chain_ids))
         return ids, chain_ids, run.solve(master.model(ids, chain_ids, relax=False))
 
-    ids, chain_ids, sol = restricted(target)
-    value = sol.objective if sol.objective is not None else -math.inf
-    restricted_optimal = sol.outcome is BackendOutcome.OPTIMAL
-    if value >= target - _TOL or not restricted_optimal:
-        bound = float(target) if restricted_optimal else max(float(target), value)
-        return _finish(sol, ids, chain_ids, bound, integral, details, proven=restricted_optimal)
+    cap = _SMALL_MIP_PER_VERTEX * n_vertices
+    for attempt_cap in (cap, None):
+        ids, chain_ids, sol = restricted(target, attempt_cap)
+        value = sol.objective if sol.objective is not None else -math.inf
+        if value >= target - _TOL:
+            return _finish(sol, ids, chain_ids, float(target), integral, details)
+        if sol.outcome is not BackendOutcome.OPTIMAL:
+            bound = max(float(target), value)
+            return _finish(sol, ids, chain_ids, bound, integral, details, proven=False)
+        if attempt_cap is None or len(ids) + len(chain_ids) == _count_at(lp, target - z_lp):
+            break
 
     # 3. Nothing reaches the target: the optimum is below it; widen to every column that
     #    could beat the value found, and solve again.
     better = value + (1.0 if integral else 0.0)
-    ids2, chain_ids2, sol2 = restricted(better)
+    ids2, chain_ids2, sol2 = restricted(better, None)
     if sol2.objective is None or sol2.objective < value - _TOL:
         bound = target if sol2.bound is None else max(min(target, sol2.bound), value)
         return _finish(sol, ids, chain_ids, bound, integral, details, proven=False)
-    # The optimum is the better of the two MIPs, and no solution reaches ``better``
-    # unless the second MIP found it.
     bound = max(value, sol2.bound if sol2.bound is not None else target)
     return _finish(sol2, ids2, chain_ids2, min(bound, target), integral, details)
+
+
+def _select(rc: FloatArray, support: BoolArray, floor: float, cap: int | None) -> IntArray:
+    """Columns with reduced cost >= ``floor``; at most ``cap`` of them beyond the LP's
+    support, best reduced cost first (ties by index, for reproducible models)."""
+    eligible = np.flatnonzero(rc >= floor)
+    if cap is None or len(eligible) <= cap:
+        return eligible
+    extra = eligible[~support[eligible]]
+    extra = extra[np.lexsort((extra, -rc[extra]))[:cap]]
+    return np.sort(np.concatenate([np.flatnonzero(support), extra]))
+
+
+def _count_at(lp: _LpResult, floor: float) -> int:
+    return int((lp.rc >= floor - _TOL).sum() + (lp.rc_chain >= floor - _TOL).sum())
 
 
 @dataclass
@@ -200,6 +246,8 @@ class _LpResult:
     duals: FloatArray
     rc: FloatArray
     rc_chain: FloatArray
+    support: BoolArray
+    chain_support: BoolArray
     in_master: BoolArray
     iterations: int
     converged: bool
@@ -219,6 +267,8 @@ def _solve_lp(master: _Master, run: _Run) -> _LpResult:
     duals = np.zeros(master.n_rows)
     value = math.inf
     iterations = 0
+    support = np.zeros(n_cols, dtype=bool)
+    chain_support = np.zeros(len(master.chains), dtype=bool)
     while True:
         iterations += 1
         ids = np.flatnonzero(in_master)
@@ -226,15 +276,29 @@ def _solve_lp(master: _Master, run: _Run) -> _LpResult:
         if lp.outcome is not BackendOutcome.OPTIMAL or lp.row_duals is None:
             rc = columns.reduced_costs(duals[: master.n_vertices])
             rc_chain = master.chain_reduced_costs(duals)
-            return _LpResult(value, duals, rc, rc_chain, in_master, iterations, False)
-        duals = lp.row_duals
+            return _LpResult(
+                value, duals, rc, rc_chain, support, chain_support, in_master, iterations, False
+            )
+        # Duals of the right sign only: vertex rows (<= 1) >= 0, flow rows (>= 0) <= 0.
+        duals = np.concatenate(
+            [
+                np.maximum(lp.row_duals[: master.n_vertices], 0.0),
+                np.minimum(lp.row_duals[master.n_vertices :], 0.0),
+            ]
+        )
+        x = lp.x if lp.x is not None else np.zeros(len(ids) + len(all_chain_vars))
+        support[:] = False
+        support[ids[x[: len(ids)] > _TOL]] = True
+        chain_support = x[len(ids) :] > _TOL
         value = float(lp.objective or 0.0)
         rc = columns.reduced_costs(duals[: master.n_vertices])
         candidates = np.flatnonzero((rc > _TOL) & ~in_master)
         if not len(candidates) or run.out_of_time():
             rc_chain = master.chain_reduced_costs(duals)
             converged = not len(candidates)
-            return _LpResult(value, duals, rc, rc_chain, in_master, iterations, converged)
+            return _LpResult(
+                value, duals, rc, rc_chain, support, chain_support, in_master, iterations, converged
+            )
         best = candidates[np.lexsort((candidates, -rc[candidates]))[:batch]]
         in_master[best] = True
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import numpy as np
@@ -24,6 +25,8 @@ from kidneyshare.matching.verify import verify
 from kidneyshare.model import Instance
 
 __all__ = ["solve"]
+
+log = logging.getLogger(__name__)
 
 # Enumeration caps: beyond them a formulation is refused (cycles) or swapped (chains).
 CYCLE_LIMIT = 25_000_000
@@ -78,6 +81,15 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
     else:
         chains = build_picef_chains(graph, 0, arc_value)
     built = time.perf_counter()
+    log.debug(
+        "built %s: %d vertices, %d arcs, %d exchange columns, %d chain-arc variables in %.2f s",
+        formulation,
+        graph.n_vertices,
+        graph.n_arcs,
+        len(columns),
+        len(chains),
+        built - started,
+    )
 
     master = solve_master(
         columns,

@@ -76,14 +76,17 @@ class HighsBackend(Backend):
         h = _new_highs(highspy)
         h.setOptionValue("output_flag", False)
         h.setOptionValue("random_seed", int(options.seed))
+        _use_threads(highspy, int(options.threads))
         h.setOptionValue("threads", int(options.threads))
         if options.time_limit is not None:
             h.setOptionValue("time_limit", max(float(options.time_limit), 0.01))
         relax = options.relax or not model.integer.any()
-        if relax and model.n_cols > _IPM_FROM:
-            # Exchange LPs are highly degenerate; interior point (with crossover, so
-            # the duals are basic) is several times faster than simplex on large ones.
+        if relax and (options.interior or model.n_cols > _IPM_FROM):
+            # Exchange LPs are highly degenerate; interior point is several times faster
+            # than simplex on large ones. Without crossover its duals stay interior.
             h.setOptionValue("solver", "ipm")
+            if options.interior:
+                h.setOptionValue("run_crossover", "off")
         if not relax:
             # Whole-valued objectives: a gap below 1 already proves optimality.
             h.setOptionValue("mip_rel_gap", 0.0)
@@ -131,7 +134,7 @@ class HighsBackend(Backend):
         if relax:
             if outcome is BackendOutcome.OPTIMAL:
                 bound = objective
-                if sol.dual_valid:
+                if sol.dual_valid or options.interior:
                     # For a maximisation HiGHS gives the duals y with objective - A^T y
                     # <= 0 at the optimum (checked in tests/test_backends.py).
                     row_duals = np.asarray(sol.row_dual, dtype=np.float64)
@@ -150,6 +153,17 @@ class HighsBackend(Backend):
             native_status=native_name,
             seconds=time.perf_counter() - started,
         )
+
+
+_scheduler_threads: list[int] = []
+
+
+def _use_threads(highspy: Any, threads: int) -> None:
+    """HiGHS sizes one process-wide task scheduler at its first solve; a later solve
+    asking for another thread count fails unless the scheduler is reset first."""
+    if _scheduler_threads and _scheduler_threads[0] != threads:
+        highspy.Highs.resetGlobalScheduler(True)
+    _scheduler_threads[:] = [threads]
 
 
 def _new_highs(highspy: Any) -> Any:
