@@ -629,7 +629,7 @@ def execute(
             row.extra["traceback"] = r["tb"]
 
     if row.bound is not None and row.pairs is not None and row.bound > row.pairs + 1e-6:
-        row.check = f"BOUND {row.bound:g} > {row.pairs} pairs (not a real bound)"
+        row.check = f"BOUND {row.bound:g} > {row.pairs} pairs"
 
     short = s.name.split("/")[-1]
     expected = KNOWN_OPTIMA_K3.get(short)
@@ -669,6 +669,9 @@ def execute(
             if "transplants" in kr:
                 row.kep_transplants = round(kr["transplants"]) - kr["ndds"]
                 row.extra["kep_values"] = kr["values"]
+                if run.objective == "uk":
+                    levels = ", ".join(f"{v:g}" for v in kr["values"])
+                    row.check = _join(row.check, f"kep_solver UK levels [{levels}]")
                 if row.altruists is not None and kr["ndds"] != row.altruists:
                     row.check = _join(
                         row.check, f"ALTRUIST COUNT MISMATCH: kep {kr['ndds']} vs {row.altruists}"
@@ -711,6 +714,7 @@ COLUMNS: list[tuple[str, str]] = [
     ("arcs", "arcs"),
     ("K", "K"),
     ("L", "L"),
+    ("objective", "obj"),
     ("formulation", "form"),
     ("transplants", "tx"),
     ("status", "status"),
@@ -737,6 +741,8 @@ def fmt(key: str, value: Any) -> str:
         return f"{value:.2f}"
     if key == "kep_transplants":
         return str(value)
+    if key == "objective":
+        return {"max-transplants": "tx", "max-weight": "weight"}.get(value, value)
     if key.endswith("_s"):
         return f"{value:.2f}"
     if key == "bound":
@@ -777,7 +783,8 @@ def render_table(rows: list[Row], title: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(width=None if sys.stdout.isatty() else 260)
+    tty = sys.stdout.isatty()
+    console = Console(width=None if tty else 400)  # a log file gets unwrapped rows
     table = Table(title=title, show_lines=False)
     for key, label in COLUMNS:
         table.add_column(
@@ -786,6 +793,7 @@ def render_table(rows: list[Row], title: str) -> None:
             if key not in ("instance", "status", "check", "note", "formulation", "verified")
             else "left",
             overflow="fold",
+            no_wrap=not tty,
         )
     for row in rows:
         style = "bold red" if "MISMATCH" in row.check or row.verified.startswith("NO") else None
@@ -802,7 +810,7 @@ def write_markdown(rows: list[Row], path: Path, header: str) -> None:
 
 
 def write_csv(rows: list[Row], path: Path) -> None:
-    keys = [k for k, _ in COLUMNS] + ["kep_status", "family", "objective", "extra"]
+    keys = [k for k, _ in COLUMNS] + ["kep_status", "family", "extra"]
     with path.open("w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(keys)
@@ -818,10 +826,11 @@ def progress_line(i: int, n: int, row: Row) -> str:
         f"[{i}/{n}] {row.instance} K={row.K} L={row.L}",
         f"pairs={row.pairs} alt={row.altruists} arcs={row.arcs}",
         f"{row.status} tx={row.transplants} bound={fmt('bound', row.bound)}",
-        f"total={fmt('total_s', row.total_s)}s {row.formulation}",
+        f"total={fmt('total_s', row.total_s) or '-'}s {row.formulation}",
     ]
     if row.kep_status:
-        parts.append(f"kep={row.kep_status} {row.kep_transplants} {fmt('kep_s', row.kep_s)}s")
+        kep_s = fmt("kep_s", row.kep_s) or "-"
+        parts.append(f"kep={row.kep_status} {row.kep_transplants} {kep_s}s")
     if row.check:
         parts.append(row.check)
     if row.note and row.status not in ("optimal",):

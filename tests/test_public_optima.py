@@ -7,6 +7,7 @@ and one PrefLib pool per (size, altruist level) up to 256 pairs.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,13 @@ def _sample() -> list[str]:
     return sorted(chosen.values()) or ["absent"]
 
 
-@pytest.mark.parametrize("wmd_path", _sample())
+# At 256 pairs with 10-15% altruists the cycle formulation has 8-13 million chain
+# columns whose LP optimal face is enormous; it does not prove the optimum within
+# minutes there (docs/benchmarks.md), so the agreement check stops below that.
+CYCLE_FORMULATION_TOO_SLOW = {"00036/00036-00000171.wmd", "00036/00036-00000181.wmd"}
+
+
+@pytest.mark.parametrize("wmd_path", [p for p in _sample() if p not in CYCLE_FORMULATION_TOO_SLOW])
 def test_preflib_sample_k3_l3_formulations_agree(shared_data: Path, wmd_path: str) -> None:
     instance = read_instance(shared_data / "preflib" / wmd_path)
     values = {
@@ -64,7 +71,11 @@ def test_preflib_sample_k3_l3_formulations_agree(shared_data: Path, wmd_path: st
     assert values["cycle"] == values["picef"]
 
 
-@pytest.mark.parametrize("wmd_path", _sample())
+# K=4, L=6 on the 256-pair pools takes from 10 s to several minutes each; they are in
+# benchmarks/public_bar.py, not in the CI sample.
+@pytest.mark.parametrize(
+    "wmd_path", [p for p in _sample() if not re.search(r"000001[5-9]\d\.wmd$", p)]
+)
 def test_preflib_sample_k4_l6_optimal(shared_data: Path, wmd_path: str) -> None:
     instance = read_instance(shared_data / "preflib" / wmd_path)
     _solved(instance, SolverConfig(max_cycle=4, max_chain=6))

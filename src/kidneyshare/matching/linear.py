@@ -59,7 +59,9 @@ class BackendOptions:
     ``relax`` solves the LP relaxation (and then ``row_duals`` are returned); with
     ``interior`` the LP's duals should lie in the relative interior of the optimal dual
     face (an interior-point method without crossover), so that only columns that can be
-    in some optimal LP solution have reduced cost zero;
+    in some optimal LP solution have reduced cost zero; ``presolve`` may be turned off
+    where the solver's presolve costs more than it saves; ``node_limit`` caps the
+    branch-and-bound nodes (a deterministic work limit);
     ``initial`` is a feasible starting point for a MIP; ``integral_objective`` says the
     objective takes whole values on integer points, so a gap below 1 proves optimality.
     """
@@ -69,6 +71,8 @@ class BackendOptions:
     seed: int = 0
     relax: bool = False
     interior: bool = False
+    presolve: bool = True
+    node_limit: int | None = None
     initial: FloatArray | None = None
     integral_objective: bool = False
 

@@ -58,8 +58,13 @@ DIRECT_LIMIT = 5_000
 # Up to this many exchange columns the LP is solved whole, beyond by column generation.
 FULL_LP_LIMIT = 400_000
 _TOL = 1e-6
-# Columns per vertex allowed beyond the LP support in the first, small MIP.
-_SMALL_MIP_PER_VERTEX = 20
+# Columns per vertex allowed beyond the LP support in the successive small MIPs.
+_MIP_COLUMNS_PER_VERTEX = (20, 200)
+# Branch-and-bound nodes each small MIP may take before the next, wider one is tried
+# (a work limit, not seconds, so that the path taken is the same on every machine).
+_SMALL_MIP_NODES = 1_000
+# Restricted MIPs wider than this are solved without presolve.
+_PRESOLVE_UP_TO = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,9 +123,17 @@ class _Run:
     threads: int
     seed: int
     integral: bool
+    has_flow_rows: bool
 
-    def solve(self, model: LinearModel, *, relax: bool = False) -> BackendSolution:
-        sol = self._solve(model, relax=relax)
+    def solve(
+        self,
+        model: LinearModel,
+        *,
+        relax: bool = False,
+        initial: FloatArray | None = None,
+        node_limit: int | None = None,
+    ) -> BackendSolution:
+        sol = self._solve(model, relax=relax, initial=initial, node_limit=node_limit)
         log.debug(
             "%s: %d columns, %d rows -> %s %s (bound %s) in %.2f s",
             "LP" if relax else "MIP",
@@ -133,7 +146,14 @@ class _Run:
         )
         return sol
 
-    def _solve(self, model: LinearModel, *, relax: bool) -> BackendSolution:
+    def _solve(
+        self,
+        model: LinearModel,
+        *,
+        relax: bool,
+        initial: FloatArray | None,
+        node_limit: int | None,
+    ) -> BackendSolution:
         remaining = None
         if self.deadline is not None:
             remaining = max(self.deadline - time.perf_counter(), 0.01)
@@ -143,6 +163,11 @@ class _Run:
             seed=self.seed,
             relax=relax,
             interior=relax,
+            # HiGHS's probing on wide pure set-packing MIPs (no chain-arc rows) can take
+            # minutes and gain nothing; on PICEF models presolve pays for itself.
+            presolve=relax or model.n_cols <= _PRESOLVE_UP_TO or self.has_flow_rows,
+            initial=initial,
+            node_limit=node_limit,
             integral_objective=self.integral,
         )
         return self.backend.solve(model, options)
@@ -162,13 +187,16 @@ def solve_master(
     threads: int,
     seed: int,
     direct_limit: int | None = None,
+    simple_bound: float = math.inf,
 ) -> MasterSolution:
     """Choose exchanges and chain arcs maximising the objective (see module docstring).
 
-    ``integral`` says every objective value is whole, so bounds may be rounded down.
+    ``integral`` says every objective value is whole, so bounds may be rounded down;
+    ``simple_bound`` is a valid bound known beforehand (each pair receives at most once)
+    that caps the bound reported when the LP could not be finished.
     """
     master = _Master(columns, chains, n_vertices)
-    run = _Run(backend, deadline, threads, seed, integral)
+    run = _Run(backend, deadline, threads, seed, integral, chains.n_flow_rows > 0)
     all_chain_vars = np.arange(len(chains), dtype=np.int64)
     if len(columns) + len(chains) <= (DIRECT_LIMIT if direct_limit is None else direct_limit):
         ids = np.arange(len(columns), dtype=np.int64)
@@ -180,9 +208,10 @@ def solve_master(
     details = {"lp_iterations": float(lp.iterations), "lp_value": lp.value}
     if not lp.converged:
         # Out of time (or the LP failed) before the bound was proven: best effort.
-        bound = _lagrangian_bound(master, lp.duals, lp.rc, lp.rc_chain, integral)
+        bound = min(_lagrangian_bound(master, lp.duals, lp.rc, lp.rc_chain), simple_bound)
         ids = np.flatnonzero(lp.in_master)
-        sol = run.solve(master.model(ids, all_chain_vars, relax=False))
+        start = _greedy_start(master, ids, len(all_chain_vars), lp.x, np.zeros(0, np.int64))
+        sol = run.solve(master.model(ids, all_chain_vars, relax=False), initial=start)
         return _finish(sol, ids, all_chain_vars, bound, integral, details, proven=False)
     # Any 0/1 solution x has value <= y.b + rc.x, and rc <= slack everywhere (interior
     # duals are feasible only to a tolerance), so a solution worth t uses only columns
@@ -193,29 +222,44 @@ def solve_master(
     target = math.floor(z_lp + _TOL) if integral else z_lp
     details["lp_bound"] = z_lp
 
-    # 2. A small MIP first: the LP's support plus the best few columns that could be in
-    #    a solution reaching the target. Degenerate LPs give reduced cost 0 to very many
-    #    columns, so taking them all would hand the solver nearly the whole model.
-    def restricted(threshold: float, cap: int | None) -> tuple[IntArray, IntArray, BackendSolution]:
-        ids = _select(lp.rc, lp.support, threshold - z_lp - _TOL, cap)
-        chain_ids = _select(lp.rc_chain, lp.chain_support, threshold - z_lp - _TOL, cap)
-        details[f"mip_{len(details)}_columns"] = float(len(ids) + len(chain_ids))
-        return ids, chain_ids, run.solve(master.model(ids, chain_ids, relax=False))
+    # 2. Small MIPs first: the LP's support plus the best few columns that could be in a
+    #    solution reaching the target, widening until the target is reached or every
+    #    such column is in. Degenerate LPs give reduced cost 0 to very many columns, so
+    #    taking them all at once would hand the solver nearly the whole model.
+    incumbent = np.zeros(0, dtype=np.int64)
 
-    cap = _SMALL_MIP_PER_VERTEX * n_vertices
-    for attempt_cap in (cap, None):
-        ids, chain_ids, sol = restricted(target, attempt_cap)
+    def restricted(
+        threshold: float, cap: int | None, node_limit: int | None = None
+    ) -> tuple[IntArray, IntArray, BackendSolution]:
+        ids = _select(lp.rc, lp.support, threshold - z_lp - _TOL, cap, incumbent)
+        chain_ids = _select(lp.rc_chain, lp.chain_support, threshold - z_lp - _TOL, cap, None)
+        details[f"mip_{len(details)}_columns"] = float(len(ids) + len(chain_ids))
+        start = _greedy_start(master, ids, len(chain_ids), lp.x, incumbent)
+        model = master.model(ids, chain_ids, relax=False)
+        return ids, chain_ids, run.solve(model, initial=start, node_limit=node_limit)
+
+    eligible = _count_at(lp, target - z_lp)
+    for per_vertex in (*_MIP_COLUMNS_PER_VERTEX, None):
+        cap = None if per_vertex is None else per_vertex * n_vertices
+        ids, chain_ids, sol = restricted(target, cap, None if cap is None else _SMALL_MIP_NODES)
         value = sol.objective if sol.objective is not None else -math.inf
         if value >= target - _TOL:
             return _finish(sol, ids, chain_ids, float(target), integral, details)
+        if sol.x is not None:
+            incumbent = ids[sol.x[: len(ids)] > 0.5]
+        complete = len(ids) + len(chain_ids) >= eligible
+        if cap is not None and not complete and not run.out_of_time():
+            continue  # a small MIP that missed the target (or its budget): widen
         if sol.outcome is not BackendOutcome.OPTIMAL:
             bound = max(float(target), value)
             return _finish(sol, ids, chain_ids, bound, integral, details, proven=False)
-        if attempt_cap is None or len(ids) + len(chain_ids) == _count_at(lp, target - z_lp):
-            break
+        break
+    # Every column of every solution worth the target was in, and none reached it.
+    if integral and value >= target - 1 - _TOL:
+        return _finish(sol, ids, chain_ids, value, integral, details)
 
-    # 3. Nothing reaches the target: the optimum is below it; widen to every column that
-    #    could beat the value found, and solve again.
+    # 3. The optimum is below the target: widen to every column that could beat the
+    #    value found, and solve again.
     better = value + (1.0 if integral else 0.0)
     ids2, chain_ids2, sol2 = restricted(better, None)
     if sol2.objective is None or sol2.objective < value - _TOL:
@@ -225,15 +269,25 @@ def solve_master(
     return _finish(sol2, ids2, chain_ids2, min(bound, target), integral, details)
 
 
-def _select(rc: FloatArray, support: BoolArray, floor: float, cap: int | None) -> IntArray:
-    """Columns with reduced cost >= ``floor``; at most ``cap`` of them beyond the LP's
-    support, best reduced cost first (ties by index, for reproducible models)."""
+def _select(
+    rc: FloatArray,
+    support: BoolArray,
+    floor: float,
+    cap: int | None,
+    keep: IntArray | None,
+) -> IntArray:
+    """Columns with reduced cost >= ``floor``: all of them, or the LP's support, the
+    columns in ``keep`` (the incumbent) and at most ``cap`` more, best reduced cost
+    first (ties by index, for reproducible models)."""
     eligible = np.flatnonzero(rc >= floor)
     if cap is None or len(eligible) <= cap:
         return eligible
     extra = eligible[~support[eligible]]
     extra = extra[np.lexsort((extra, -rc[extra]))[:cap]]
-    return np.sort(np.concatenate([np.flatnonzero(support), extra]))
+    parts = [np.flatnonzero(support), extra]
+    if keep is not None:
+        parts.append(keep)
+    return np.unique(np.concatenate(parts))
 
 
 def _count_at(lp: _LpResult, floor: float) -> int:
@@ -246,6 +300,7 @@ class _LpResult:
     duals: FloatArray
     rc: FloatArray
     rc_chain: FloatArray
+    x: FloatArray
     support: BoolArray
     chain_support: BoolArray
     in_master: BoolArray
@@ -267,6 +322,7 @@ def _solve_lp(master: _Master, run: _Run) -> _LpResult:
     duals = np.zeros(master.n_rows)
     value = math.inf
     iterations = 0
+    x_full = np.zeros(n_cols)
     support = np.zeros(n_cols, dtype=bool)
     chain_support = np.zeros(len(master.chains), dtype=bool)
     while True:
@@ -277,7 +333,16 @@ def _solve_lp(master: _Master, run: _Run) -> _LpResult:
             rc = columns.reduced_costs(duals[: master.n_vertices])
             rc_chain = master.chain_reduced_costs(duals)
             return _LpResult(
-                value, duals, rc, rc_chain, support, chain_support, in_master, iterations, False
+                value,
+                duals,
+                rc,
+                rc_chain,
+                x_full,
+                support,
+                chain_support,
+                in_master,
+                iterations,
+                False,
             )
         # Duals of the right sign only: vertex rows (<= 1) >= 0, flow rows (>= 0) <= 0.
         duals = np.concatenate(
@@ -287,8 +352,9 @@ def _solve_lp(master: _Master, run: _Run) -> _LpResult:
             ]
         )
         x = lp.x if lp.x is not None else np.zeros(len(ids) + len(all_chain_vars))
-        support[:] = False
-        support[ids[x[: len(ids)] > _TOL]] = True
+        x_full[:] = 0.0
+        x_full[ids] = x[: len(ids)]
+        support = x_full > _TOL
         chain_support = x[len(ids) :] > _TOL
         value = float(lp.objective or 0.0)
         rc = columns.reduced_costs(duals[: master.n_vertices])
@@ -297,14 +363,43 @@ def _solve_lp(master: _Master, run: _Run) -> _LpResult:
             rc_chain = master.chain_reduced_costs(duals)
             converged = not len(candidates)
             return _LpResult(
-                value, duals, rc, rc_chain, support, chain_support, in_master, iterations, converged
+                value,
+                duals,
+                rc,
+                rc_chain,
+                x_full,
+                support,
+                chain_support,
+                in_master,
+                iterations,
+                converged,
             )
         best = candidates[np.lexsort((candidates, -rc[candidates]))[:batch]]
         in_master[best] = True
 
 
+def _greedy_start(
+    master: _Master, ids: IntArray, n_chain_vars: int, lp_x: FloatArray, incumbent: IntArray
+) -> FloatArray:
+    """A feasible 0/1 start for a restricted MIP: the incumbent's exchanges, then
+    vertex-disjoint exchanges taken greedily by LP value, objective and index; no
+    chain-arc variables."""
+    incidence = master.columns.matrix(ids, master.n_rows)
+    first = np.isin(ids, incumbent)
+    order = np.lexsort((ids, -master.columns.values[ids], -lp_x[ids], ~first))
+    used = np.zeros(master.n_rows, dtype=bool)
+    start = np.zeros(len(ids) + n_chain_vars)
+    indptr, indices = incidence.indptr, incidence.indices
+    for j in order.tolist():
+        rows = indices[indptr[j] : indptr[j + 1]]
+        if not used[rows].any():
+            used[rows] = True
+            start[j] = 1.0
+    return start
+
+
 def _lagrangian_bound(
-    master: _Master, duals: FloatArray, rc: FloatArray, rc_chain: FloatArray, integral: bool
+    master: _Master, duals: FloatArray, rc: FloatArray, rc_chain: FloatArray
 ) -> float:
     """A valid upper bound from sign-feasible duals, for when pricing was cut short.
 
@@ -312,7 +407,7 @@ def _lagrangian_bound(
     """
     value = float(duals[: master.n_vertices].sum())
     value += float(np.maximum(rc, 0).sum()) + float(np.maximum(rc_chain, 0).sum())
-    return math.floor(value + _TOL) if integral else value
+    return value
 
 
 def _finish(

@@ -100,6 +100,7 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
         deadline=deadline,
         threads=config.threads,
         seed=config.seed,
+        simple_bound=_simple_bound(graph, arc_value),
     )
     solved = time.perf_counter()
 
@@ -156,8 +157,19 @@ def _chain_blocks(
         return "picef", []
 
 
+def _simple_bound(graph: CompatibilityGraph, arc_value: np.ndarray) -> float:
+    """Each pair receives at most once: the sum of each pair's best incoming arc."""
+    best = np.zeros(graph.n_pairs)
+    np.maximum.at(best, graph.dst, arc_value)
+    return float(best.sum())
+
+
 def _status(master: MasterSolution, value: float) -> tuple[Status, float | None]:
     bound = master.bound
+    tol = 1e-6 * max(1.0, abs(value))
+    if bound is not None and bound <= value + tol and master.outcome is not BackendOutcome.ERROR:
+        # The solution meets a proven bound, whatever stopped the solver.
+        return Status.OPTIMAL, value
     if master.outcome is BackendOutcome.OPTIMAL:
         if bound is None or bound <= value + 1e-6 * max(1.0, abs(value)):
             return Status.OPTIMAL, value

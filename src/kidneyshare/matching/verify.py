@@ -141,7 +141,19 @@ def verify(instance: Instance, config: SolverConfig, result: Result) -> Verifica
         elif abs(reported - value) > _TOL * max(1.0, abs(value)):
             problems.append(f"values: {key} reported {reported}, recomputed {value}")
     objective = values["transplants" if config.objective is Objective.MAX_TRANSPLANTS else "weight"]
+    # Each patient receives at most once: no bound can exceed the sum of their best arcs.
+    best_in: dict[str, float] = {}
+    for (donor, patient), w in arc_weight.items():
+        if paired_with.get(donor) != patient:
+            gain = 1.0 if config.objective is Objective.MAX_TRANSPLANTS else w
+            best_in[patient] = max(best_in.get(patient, 0.0), gain)
+    ceiling = sum(best_in.values())
     if result.bound is not None:
+        if result.bound > ceiling + _TOL * max(1.0, ceiling):
+            problems.append(
+                f"bound {result.bound} exceeds {ceiling}, the most any plan can reach "
+                "(each patient receives at most once)"
+            )
         if result.bound < objective - _TOL * max(1.0, abs(objective)):
             problems.append(f"bound {result.bound} is below the objective value {objective}")
         if result.status is Status.OPTIMAL and result.bound > objective + _TOL * max(

@@ -78,6 +78,10 @@ class HighsBackend(Backend):
         h.setOptionValue("random_seed", int(options.seed))
         _use_threads(highspy, int(options.threads))
         h.setOptionValue("threads", int(options.threads))
+        if options.node_limit is not None:
+            h.setOptionValue("mip_max_nodes", int(options.node_limit))
+        if not options.presolve:
+            h.setOptionValue("presolve", "off")
         if options.time_limit is not None:
             h.setOptionValue("time_limit", max(float(options.time_limit), 0.01))
         relax = options.relax or not model.integer.any()

@@ -1,0 +1,81 @@
+"""The engine issue's bar on every public instance of up to 256 pairs.
+
+For each shared/data file of at most ``--max-pairs`` pairs: K=3, L=3 with the cycle
+formulation and with PICEF (they must agree wherever both are proven optimal), and
+K=4, L=6 with the automatic choice. Every result is verified. Prints one row per run as
+it goes, then a summary.
+
+usage: python benchmarks/public_bar.py [--data ../shared/data] [--time-limit 120]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from pathlib import Path
+
+from kidneyshare.formats import read_instance
+from kidneyshare.matching import SolverConfig, Status, solve, verify
+
+REPO = Path(__file__).resolve().parents[1]
+RUNS = (("K3L3-cycle", 3, 3, "cycle"), ("K3L3-picef", 3, 3, "picef"), ("K4L6-auto", 4, 6, "auto"))
+
+
+def instances(data: Path, max_pairs: int) -> list[Path]:
+    files: list[Path] = []
+    with (data / "preflib" / "INDEX.csv").open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["wmd"] != "missing" and int(row["pairs"]) <= max_pairs:
+                files.append(data / "preflib" / row["wmd_path"])
+    files += sorted((data / "kidneyexchange_jl").rglob("*.wmd"))
+    files += sorted(p for p in (data / "glasgow").glob("*") if "output" not in p.name)
+    return files
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--time-limit", type=float, default=120.0)
+    parser.add_argument("--max-pairs", type=int, default=256)
+    args = parser.parse_args()
+    counts: dict[str, dict[str, int]] = {name: {} for name, *_ in RUNS}
+    disagreements: list[str] = []
+    slowest: dict[str, tuple[float, str]] = {name: (0.0, "") for name, *_ in RUNS}
+    print("instance | pairs | altruists | run | status | transplants | bound | seconds | verified")
+    for path in instances(args.data, args.max_pairs):
+        instance = read_instance(path)
+        label = str(path.relative_to(args.data))
+        values: dict[str, float] = {}
+        for name, k, chain, formulation in RUNS:
+            config = SolverConfig(
+                max_cycle=k, max_chain=chain, formulation=formulation, time_limit=args.time_limit
+            )
+            started = time.perf_counter()
+            result = solve(instance, config)
+            seconds = time.perf_counter() - started
+            ok = verify(instance, config, result).ok
+            status = result.status.value if ok else "NOT-VERIFIED"
+            counts[name][status] = counts[name].get(status, 0) + 1
+            if result.status is Status.OPTIMAL:
+                values[name] = result.objective_value
+            slowest[name] = max(slowest[name], (seconds, label))
+            print(
+                f"{label} | {len(instance.patients)} | {len(instance.altruists)} | {name} | "
+                f"{status} | {result.transplants} | {result.bound} | {seconds:.2f} | {ok}",
+                flush=True,
+            )
+        if {"K3L3-cycle", "K3L3-picef"} <= values.keys() and (
+            values["K3L3-cycle"] != values["K3L3-picef"]
+        ):
+            disagreements.append(label)
+    print("\nsummary")
+    for name, *_ in RUNS:
+        print(f"  {name}: {counts[name]}; slowest {slowest[name][0]:.1f} s ({slowest[name][1]})")
+    print(f"  formulations disagree on: {disagreements or 'none'}")
+    return 1 if disagreements else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
