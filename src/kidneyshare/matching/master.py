@@ -323,27 +323,15 @@ def _solve_lp(master: _Master, run: _Run) -> _LpResult:
     value = math.inf
     iterations = 0
     x_full = np.zeros(n_cols)
-    support = np.zeros(n_cols, dtype=bool)
+    rc = columns.values.copy()  # the reduced costs under the zero duals
+    converged = False
     chain_support = np.zeros(len(master.chains), dtype=bool)
     while True:
         iterations += 1
         ids = np.flatnonzero(in_master)
         lp = run.solve(master.model(ids, all_chain_vars, relax=True), relax=True)
         if lp.outcome is not BackendOutcome.OPTIMAL or lp.row_duals is None:
-            rc = columns.reduced_costs(duals[: master.n_vertices])
-            rc_chain = master.chain_reduced_costs(duals)
-            return _LpResult(
-                value,
-                duals,
-                rc,
-                rc_chain,
-                x_full,
-                support,
-                chain_support,
-                in_master,
-                iterations,
-                False,
-            )
+            break
         # Duals of the right sign only: vertex rows (<= 1) >= 0, flow rows (>= 0) <= 0.
         duals = np.concatenate(
             [
@@ -354,28 +342,29 @@ def _solve_lp(master: _Master, run: _Run) -> _LpResult:
         x = lp.x if lp.x is not None else np.zeros(len(ids) + len(all_chain_vars))
         x_full[:] = 0.0
         x_full[ids] = x[: len(ids)]
-        support = x_full > _TOL
         chain_support = x[len(ids) :] > _TOL
         value = float(lp.objective or 0.0)
         rc = columns.reduced_costs(duals[: master.n_vertices])
         candidates = np.flatnonzero((rc > _TOL) & ~in_master)
-        if not len(candidates) or run.out_of_time():
-            rc_chain = master.chain_reduced_costs(duals)
-            converged = not len(candidates)
-            return _LpResult(
-                value,
-                duals,
-                rc,
-                rc_chain,
-                x_full,
-                support,
-                chain_support,
-                in_master,
-                iterations,
-                converged,
-            )
+        if not len(candidates):
+            converged = True
+            break
+        if run.out_of_time():
+            break
         best = candidates[np.lexsort((candidates, -rc[candidates]))[:batch]]
         in_master[best] = True
+    return _LpResult(
+        value,
+        duals,
+        rc,
+        master.chain_reduced_costs(duals),
+        x_full,
+        x_full > _TOL,
+        chain_support,
+        in_master,
+        iterations,
+        converged,
+    )
 
 
 def _greedy_start(
