@@ -39,6 +39,10 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--time-limit", type=float, default=120.0)
     parser.add_argument("--max-pairs", type=int, default=256)
+    parser.add_argument("--min-pairs", type=int, default=0)
+    parser.add_argument(
+        "--runs", nargs="+", choices=[name for name, *_ in RUNS], default=[n for n, *_ in RUNS]
+    )
     args = parser.parse_args()
     counts: dict[str, dict[str, int]] = {name: {} for name, *_ in RUNS}
     disagreements: list[str] = []
@@ -46,9 +50,13 @@ def main() -> int:
     print("instance | pairs | altruists | run | status | transplants | bound | seconds | verified")
     for path in instances(args.data, args.max_pairs):
         instance = read_instance(path)
+        if len(instance.patients) < args.min_pairs:
+            continue
         label = str(path.relative_to(args.data))
         values: dict[str, float] = {}
         for name, k, chain, formulation in RUNS:
+            if name not in args.runs:
+                continue
             config = SolverConfig(
                 max_cycle=k, max_chain=chain, formulation=formulation, time_limit=args.time_limit
             )

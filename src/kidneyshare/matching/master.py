@@ -188,12 +188,15 @@ def solve_master(
     seed: int,
     direct_limit: int | None = None,
     simple_bound: float = math.inf,
+    start_from: tuple[IntArray, IntArray] | None = None,
 ) -> MasterSolution:
     """Choose exchanges and chain arcs maximising the objective (see module docstring).
 
     ``integral`` says every objective value is whole, so bounds may be rounded down;
     ``simple_bound`` is a valid bound known beforehand (each pair receives at most once)
-    that caps the bound reported when the LP could not be finished.
+    that caps the bound reported when the LP could not be finished; ``start_from`` is a
+    feasible solution (exchange columns, chain variables) to start from, for example
+    the optimum with shorter cycles.
     """
     master = _Master(columns, chains, n_vertices)
     run = _Run(backend, deadline, threads, seed, integral, chains.n_flow_rows > 0)
@@ -210,7 +213,8 @@ def solve_master(
         # Out of time (or the LP failed) before the bound was proven: best effort.
         bound = min(_lagrangian_bound(master, lp.duals, lp.rc, lp.rc_chain), simple_bound)
         ids = np.flatnonzero(lp.in_master)
-        start = _greedy_start(master, ids, len(all_chain_vars), lp.x, np.zeros(0, np.int64))
+        none = np.zeros(0, np.int64)
+        start = _greedy_start(master, ids, all_chain_vars, lp.x, none, none)
         sol = run.solve(master.model(ids, all_chain_vars, relax=False), initial=start)
         return _finish(sol, ids, all_chain_vars, bound, integral, details, proven=False)
     # Any 0/1 solution x has value <= y.b + rc.x, and rc <= slack everywhere (interior
@@ -226,15 +230,32 @@ def solve_master(
     #    solution reaching the target, widening until the target is reached or every
     #    such column is in. Degenerate LPs give reduced cost 0 to very many columns, so
     #    taking them all at once would hand the solver nearly the whole model.
-    incumbent = np.zeros(0, dtype=np.int64)
+    no_columns = np.zeros(0, dtype=np.int64)
+    incumbent, chain_incumbent = start_from if start_from is not None else (no_columns, no_columns)
+
+    if start_from is not None:
+        # A starting solution that already meets the LP bound is optimal as it stands.
+        start_value = float(columns.values[incumbent].sum() + chains.values[chain_incumbent].sum())
+        if start_value >= target - _TOL:
+            details["started_at_bound"] = 1.0
+            return MasterSolution(
+                BackendOutcome.OPTIMAL,
+                np.sort(incumbent),
+                np.sort(chain_incumbent),
+                start_value,
+                float(target),
+                details,
+            )
 
     def restricted(
         threshold: float, cap: int | None, node_limit: int | None = None
     ) -> tuple[IntArray, IntArray, BackendSolution]:
         ids = _select(lp.rc, lp.support, threshold - z_lp - _TOL, cap, incumbent)
-        chain_ids = _select(lp.rc_chain, lp.chain_support, threshold - z_lp - _TOL, cap, None)
+        chain_ids = _select(
+            lp.rc_chain, lp.chain_support, threshold - z_lp - _TOL, cap, chain_incumbent
+        )
         details[f"mip_{len(details)}_columns"] = float(len(ids) + len(chain_ids))
-        start = _greedy_start(master, ids, len(chain_ids), lp.x, incumbent)
+        start = _greedy_start(master, ids, chain_ids, lp.x, incumbent, chain_incumbent)
         model = master.model(ids, chain_ids, relax=False)
         return ids, chain_ids, run.solve(model, initial=start, node_limit=node_limit)
 
@@ -247,6 +268,7 @@ def solve_master(
             return _finish(sol, ids, chain_ids, float(target), integral, details)
         if sol.x is not None:
             incumbent = ids[sol.x[: len(ids)] > 0.5]
+            chain_incumbent = chain_ids[sol.x[len(ids) :] > 0.5]
         complete = len(ids) + len(chain_ids) >= eligible
         if cap is not None and not complete and not run.out_of_time():
             continue  # a small MIP that missed the target (or its budget): widen
@@ -368,16 +390,26 @@ def _solve_lp(master: _Master, run: _Run) -> _LpResult:
 
 
 def _greedy_start(
-    master: _Master, ids: IntArray, n_chain_vars: int, lp_x: FloatArray, incumbent: IntArray
+    master: _Master,
+    ids: IntArray,
+    chain_ids: IntArray,
+    lp_x: FloatArray,
+    incumbent: IntArray,
+    chain_incumbent: IntArray,
 ) -> FloatArray:
-    """A feasible 0/1 start for a restricted MIP: the incumbent's exchanges, then
-    vertex-disjoint exchanges taken greedily by LP value, objective and index; no
-    chain-arc variables."""
+    """A feasible 0/1 start for a restricted MIP: the incumbent's chain arcs and
+    exchanges, then vertex-disjoint exchanges taken greedily by LP value, objective and
+    index."""
+    used = np.zeros(master.n_rows, dtype=bool)
+    start = np.zeros(len(ids) + len(chain_ids))
+    if len(chain_incumbent):
+        taken = np.flatnonzero(np.isin(chain_ids, chain_incumbent))
+        start[len(ids) + taken] = 1.0
+        rows = master.chains.matrix[:, chain_ids[taken]].tocoo().row
+        used[rows[rows < master.n_vertices]] = True
     incidence = master.columns.matrix(ids, master.n_rows)
     first = np.isin(ids, incumbent)
     order = np.lexsort((ids, -master.columns.values[ids], -lp_x[ids], ~first))
-    used = np.zeros(master.n_rows, dtype=bool)
-    start = np.zeros(len(ids) + n_chain_vars)
     indptr, indices = incidence.indptr, incidence.indices
     for j in order.tolist():
         rows = indices[indptr[j] : indptr[j + 1]]

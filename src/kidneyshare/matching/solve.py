@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 
 import numpy as np
 
 from kidneyshare.errors import FormulationTooLarge, SolverError
+from kidneyshare.matching import master as master_module
 from kidneyshare.matching.backends import get_backend
 from kidneyshare.matching.config import Objective, SolverConfig
 from kidneyshare.matching.enumeration import ExchangeBlock, enumerate_chains, enumerate_cycles
@@ -101,6 +103,9 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
         threads=config.threads,
         seed=config.seed,
         simple_bound=_simple_bound(graph, arc_value),
+        start_from=_shorter_cycles_start(
+            instance, config, graph, columns, chains, formulation, deadline
+        ),
     )
     solved = time.perf_counter()
 
@@ -155,6 +160,59 @@ def _chain_blocks(
         return "cycle", enumerate_chains(graph, config.max_chain, limit=AUTO_CHAIN_LIMIT)
     except FormulationTooLarge:
         return "picef", []
+
+
+def _shorter_cycles_start(
+    instance: Instance,
+    config: SolverConfig,
+    graph: CompatibilityGraph,
+    columns: ExchangeColumns,
+    chains: PicefChains,
+    formulation: str,
+    deadline: float | None,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """With K >= 4 on a large model, the optimum for K - 1 as a starting solution.
+
+    It is cheap (the K - 1 model is far smaller) and on dense pools it often already
+    meets the K LP bound, which then proves it optimal at once. Only cycles and PICEF
+    chain arcs are carried over.
+    """
+    if config.max_cycle < 4 or len(columns) + len(chains) <= master_module.DIRECT_LIMIT:
+        return None
+    limit = None if deadline is None else max(deadline - time.perf_counter(), 0.01)
+    shorter_config = replace(
+        config, max_cycle=config.max_cycle - 1, formulation=formulation, time_limit=limit
+    )
+    shorter = solve(instance, shorter_config)
+    if not shorter.status.solved:
+        return None
+    number = {vid: i for i, vid in enumerate(graph.ids)}
+    wanted: dict[int, list[tuple[int, ...]]] = {}
+    for cycle in shorter.cycles:
+        wanted.setdefault(len(cycle.vertices), []).append(tuple(number[v] for v in cycle.vertices))
+    n = max(graph.n_vertices, 1)
+    found: list[np.ndarray] = []
+    for b, block in enumerate(columns.blocks):
+        if not block.is_cycle or block.length not in wanted:
+            continue
+        weights = n ** np.arange(block.length, dtype=np.int64)
+        keys = block.vertices @ weights
+        want = np.asarray(wanted[block.length], dtype=np.int64) @ weights
+        found.append(columns.offsets[b] + np.flatnonzero(np.isin(keys, want)))
+    column_ids = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    chain_vars: list[int] = []
+    if formulation == "picef" and len(chains):
+        var_of = {
+            (int(a), int(k)): i
+            for i, (a, k) in enumerate(zip(chains.arc, chains.position, strict=True))
+        }
+        for chain in shorter.chains:
+            verts = [number[v] for v in chain.vertices]
+            arcs = graph.find_arcs(np.asarray(verts[:-1]), np.asarray(verts[1:]))
+            chain_vars += [
+                var_of[(int(a), k + 1)] for k, a in enumerate(arcs) if (int(a), k + 1) in var_of
+            ]
+    return column_ids, np.asarray(sorted(chain_vars), dtype=np.int64)
 
 
 def _simple_bound(graph: CompatibilityGraph, arc_value: np.ndarray) -> float:
