@@ -7,7 +7,6 @@ and one PrefLib pool per (size, altruist level) up to 256 pairs.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -71,11 +70,7 @@ def test_preflib_sample_k3_l3_formulations_agree(shared_data: Path, wmd_path: st
     assert values["cycle"] == values["picef"]
 
 
-# K=4, L=6 on the 256-pair pools takes from 10 s to several minutes each; they are in
-# benchmarks/public_bar.py, not in the CI sample.
-@pytest.mark.parametrize(
-    "wmd_path", [p for p in _sample() if not re.search(r"000001[5-9]\d\.wmd$", p)]
-)
+@pytest.mark.parametrize("wmd_path", _sample())
 def test_preflib_sample_k4_l6_optimal(shared_data: Path, wmd_path: str) -> None:
     instance = read_instance(shared_data / "preflib" / wmd_path)
     _solved(instance, SolverConfig(max_cycle=4, max_chain=6))
