@@ -8,9 +8,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from kidneyshare.errors import FormulationTooLarge, SolverError
+from kidneyshare.errors import ConfigError, FormulationTooLarge, SolverError
 from kidneyshare.matching import master as master_module
-from kidneyshare.matching.backends import get_backend
+from kidneyshare.matching.backends import Capability, get_backend
 from kidneyshare.matching.config import Objective, SolverConfig
 from kidneyshare.matching.enumeration import ExchangeBlock, enumerate_chains, enumerate_cycles
 from kidneyshare.matching.formulations import (
@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 CYCLE_LIMIT = 25_000_000
 CHAIN_LIMIT = 20_000_000
 AUTO_CHAIN_LIMIT = 200_000
+# The master needs integer solves and LP duals (for pricing and the reduced-cost bound).
+_NEEDED_CAPABILITIES = frozenset({Capability.INTEGER, Capability.DUALS})
 
 
 def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
@@ -63,6 +65,10 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
     """
     config = config or SolverConfig()
     backend = get_backend(config.backend)
+    missing = _NEEDED_CAPABILITIES - backend.capabilities
+    if missing:
+        names = ", ".join(sorted(c.value for c in missing))
+        raise ConfigError(f"backend: {config.backend!r} cannot be used here: it lacks {names}")
     if config.formulation != "auto":
         get_formulation(config.formulation)
     started = time.perf_counter()
