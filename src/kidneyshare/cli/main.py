@@ -20,6 +20,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from kidneyshare.cli.compat import crossmatch_command
 from kidneyshare.cli.output import EXIT_BAD_INPUT, EXIT_FAILED, PROGRAM, error_line
 from kidneyshare.cli.pool import (
     convert_command,
@@ -45,6 +46,7 @@ app.command("generate")(generate_command)
 app.command("validate")(validate_command)
 app.command("convert")(convert_command)
 app.command("info")(info_command)
+app.command("crossmatch")(crossmatch_command)
 
 
 def _version() -> str:

@@ -1,0 +1,163 @@
+"""The virtual crossmatch: a donor's HLA typing against a patient's unacceptable antigens.
+
+A donor antigen that the patient has antibodies to (an *unacceptable* antigen) predicts a
+positive crossmatch. Typings and lists may mix serological antigens and alleles at any
+resolution; each donor specificity is compared with each unacceptable one at the finest
+resolution both share:
+
+- two alleles of one gene: their common leading fields must agree (``A*24`` conflicts
+  with ``A*24:02``; ``A*24:02`` does not with ``A*24:03``);
+- otherwise through serological equivalents: an unacceptable broad antigen conflicts with
+  its splits and their variants (``A24 (split of A9)``), an unacceptable split with its
+  variants, and ``Bw4``/``Bw6`` with every antigen carrying that epitope;
+- where the donor was typed more coarsely than the unacceptable antigen (donor ``A9`` or
+  ``A*24``, unacceptable ``A24`` or ``A*24:02``), the donor *may* carry it: this is counted
+  as a conflict, as a laboratory would until the donor is typed further, and the text says
+  "may be".
+
+A null allele (``A*24:09N``) is not expressed and never conflicts. Alleles without a
+serological equivalent (``C*12``, DQA1, DPB1) are compared as alleles only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from kidneyshare.compatibility import serology
+from kidneyshare.compatibility.hla import HlaAllele, HlaAntigen, HlaName
+
+__all__ = ["VirtualCrossmatch", "hla_conflict", "virtual_crossmatch"]
+
+_PUBLIC = ("Bw4", "Bw6")
+
+
+@dataclass(frozen=True, slots=True)
+class VirtualCrossmatch:
+    """The outcome: ``positive`` when any donor specificity is unacceptable; ``conflicts``
+    names each such donor specificity and why (``"A24 (split of A9)"``)."""
+
+    positive: bool
+    conflicts: tuple[str, ...]
+
+
+def _allele_conflict(donor: HlaAllele, unacceptable: HlaAllele) -> str | None:
+    shared = min(len(donor.fields), len(unacceptable.fields))
+    if donor.fields[:shared] != unacceptable.fields[:shared]:
+        return None
+    if len(donor.fields) == len(unacceptable.fields):
+        return donor.name
+    if len(donor.fields) < len(unacceptable.fields):
+        return f"{donor.name} (may be {unacceptable.name}; typed at lower resolution)"
+    return f"{donor.name} (in {unacceptable.name})"
+
+
+def _unacceptable_label(unacceptable: HlaName, antigen: str) -> str:
+    if isinstance(unacceptable, HlaAntigen):
+        return antigen
+    return f"{antigen}, antigen of {unacceptable.name}"
+
+
+def _public_conflict(donor_antigen: str, epitope: str) -> str | None:
+    if donor_antigen == epitope:
+        return ""
+    if serology.bw_epitope(donor_antigen) == epitope:
+        return f"carries {epitope}"
+    splits = serology.BROAD_SPLITS.get(donor_antigen, ())
+    if any(serology.bw_epitope(s) == epitope for s in splits):
+        return f"may carry {epitope}"
+    return None
+
+
+def _serological_reason(donor: HlaName, unacceptable: HlaName) -> str | None:
+    """Why ``donor`` conflicts with ``unacceptable`` through serology ("" when they are
+    the same antigen), or ``None``."""
+    donor_antigen, unacceptable_antigen = donor.antigen, unacceptable.antigen
+    if donor_antigen is None or unacceptable_antigen is None:
+        return None
+    if unacceptable_antigen in _PUBLIC:
+        return _public_conflict(donor_antigen, unacceptable_antigen)
+    if donor_antigen in _PUBLIC:
+        return None
+    label = _unacceptable_label(unacceptable, unacceptable_antigen)
+    if donor_antigen == unacceptable_antigen:
+        if isinstance(unacceptable, HlaAllele) and isinstance(donor, HlaAntigen):
+            return f"may be {unacceptable.name}; typed at antigen level"
+        return ""
+    donor_line = serology.lineage(donor_antigen)
+    if unacceptable_antigen in donor_line:
+        step = serology.parent(donor_antigen)
+        if step is not None and step[0] == unacceptable_antigen:
+            return f"{step[1]} of {label}"
+        return f"within {label}"
+    unacceptable_line = serology.lineage(unacceptable_antigen)
+    if donor_antigen in unacceptable_line or _group_may_carry(donor, unacceptable_line):
+        return f"may be {unacceptable_antigen}; typed at a broader level"
+    return None
+
+
+def _group_may_carry(donor: HlaName, antigens: tuple[str, ...]) -> bool:
+    """Whether ``donor``, an allele whose antigen is its group's default (not fixed by a
+    listed second field), may carry one of ``antigens`` (``B*15`` may be B72)."""
+    if not isinstance(donor, HlaAllele):
+        return False
+    if len(donor.fields) >= 2 and f"{donor.gene}*{donor.fields[0]}:{donor.fields[1]}" in (
+        serology.ALLELE_EXCEPTIONS
+    ):
+        return False
+    return not serology.group_antigens(donor.gene, donor.fields[0]).isdisjoint(antigens)
+
+
+def hla_conflict(donor: HlaName, unacceptable: HlaName) -> str | None:
+    """How donor specificity ``donor`` meets unacceptable ``unacceptable``, or ``None``.
+
+    Returns
+    -------
+    str or None
+        the donor specificity as typed, with the reason in brackets where the names
+        differ: ``"A24"``, ``"A24 (split of A9)"``, ``"A*24:02 (A24, split of A9)"``,
+        ``"B*44:03 (B44, carries Bw4)"``, ``"A9 (may be A24; typed at a broader level)"``.
+
+    Examples
+    --------
+    >>> from kidneyshare.compatibility.hla import parse_hla_name as n
+    >>> hla_conflict(n("A24"), n("A9"))
+    'A24 (split of A9)'
+    >>> hla_conflict(n("A*24:02"), n("A*24:03")) is None
+    True
+    """
+    if isinstance(donor, HlaAllele) and not donor.expressed:
+        return None
+    if isinstance(donor, HlaAllele) and isinstance(unacceptable, HlaAllele):
+        if donor.gene != unacceptable.gene:
+            return None
+        return _allele_conflict(donor, unacceptable)
+    reason = _serological_reason(donor, unacceptable)
+    if reason is None:
+        return None
+    parts = [p for p in (donor.antigen if isinstance(donor, HlaAllele) else None, reason) if p]
+    return f"{donor.name} ({', '.join(parts)})" if parts else donor.name
+
+
+def virtual_crossmatch(
+    donor_typing: Iterable[HlaName], unacceptable: Iterable[HlaName]
+) -> VirtualCrossmatch:
+    """Compare every donor specificity with every unacceptable one (:func:`hla_conflict`).
+
+    Conflicts are listed in the donor typing's order, each once.
+
+    Examples
+    --------
+    >>> from kidneyshare.compatibility.hla import parse_hla_names
+    >>> donor = parse_hla_names("A*02:01 A24 B7 B*44:03 DR4 DRB1*15:01", field="donor")
+    >>> virtual_crossmatch(donor, parse_hla_names("A9 DQ7", field="unacceptable"))
+    VirtualCrossmatch(positive=True, conflicts=('A24 (split of A9)',))
+    """
+    listed = tuple(unacceptable)
+    conflicts: list[str] = []
+    for specificity in donor_typing:
+        for antibody_target in listed:
+            found = hla_conflict(specificity, antibody_target)
+            if found is not None and found not in conflicts:
+                conflicts.append(found)
+    return VirtualCrossmatch(positive=bool(conflicts), conflicts=tuple(conflicts))
