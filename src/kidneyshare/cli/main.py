@@ -21,6 +21,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from kidneyshare.cli.compat import crossmatch_command
+from kidneyshare.cli.db import db_app
 from kidneyshare.cli.output import EXIT_BAD_INPUT, EXIT_FAILED, PROGRAM, error_line
 from kidneyshare.cli.pool import (
     convert_command,
@@ -46,6 +47,7 @@ app.command("generate")(generate_command)
 app.command("validate")(validate_command)
 app.command("convert")(convert_command)
 app.command("info")(info_command)
+app.add_typer(db_app)
 app.command("crossmatch")(crossmatch_command)
 
 

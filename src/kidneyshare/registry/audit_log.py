@@ -1,0 +1,32 @@
+"""Reading the audit log (it is written only by :meth:`UnitOfWork.audit`)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kidneyshare.registry.models import AuditEvent
+
+__all__ = ["list_audit_events"]
+
+
+def list_audit_events(
+    session: Session,
+    *,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    action: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[AuditEvent], int]:
+    """A page of audit events, newest first, and how many match in all."""
+    query = select(AuditEvent)
+    if entity is not None:
+        query = query.where(AuditEvent.entity == entity)
+    if entity_id is not None:
+        query = query.where(AuditEvent.entity_id == entity_id)
+    if action is not None:
+        query = query.where(AuditEvent.action == action)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit).offset(offset))
+    return list(rows), total

@@ -1,0 +1,185 @@
+"""What happens to a run's offers: crossmatch results and transplants.
+
+An offer moves ``proposed -> crossmatch-negative -> transplanted`` or ends
+``crossmatch-positive``. A crossmatch result is appended (a later one supersedes the
+earlier, for a repeated test or a corrected entry); a transplant is recorded once, and
+marks the recipient's pair, and a donating altruist, as transplanted.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from kidneyshare.registry.errors import RecordConflict, RecordNotFound
+from kidneyshare.registry.models import (
+    Altruist,
+    CrossmatchResult,
+    Offer,
+    Pair,
+    StatusChange,
+    Transplant,
+)
+from kidneyshare.registry.unit_of_work import UnitOfWork, row_state
+from kidneyshare.registry.vocabulary import CrossmatchOutcome, MemberStatus, OfferStatus
+
+__all__ = [
+    "crossmatch_history",
+    "get_offer",
+    "list_offers",
+    "record_crossmatch",
+    "record_transplant",
+]
+
+
+def get_offer(session: Session, offer_id: int) -> Offer:
+    offer = session.get(Offer, offer_id)
+    if offer is None:
+        raise RecordNotFound(f"offer {offer_id} does not exist")
+    return offer
+
+
+def list_offers(
+    session: Session,
+    *,
+    centre_id: int | None = None,
+    run_id: int | None = None,
+    status: OfferStatus | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Offer], int]:
+    """Offers in (run, exchange, position) order; ``centre_id`` keeps those where the
+    centre's donor gives or its patient receives."""
+    query = select(Offer)
+    if centre_id is not None:
+        query = query.where(
+            or_(Offer.donor_centre_id == centre_id, Offer.patient_centre_id == centre_id)
+        )
+    if run_id is not None:
+        query = query.where(Offer.run_id == run_id)
+    if status is not None:
+        query = query.where(Offer.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    ordered = query.order_by(Offer.run_id.desc(), Offer.exchange, Offer.position)
+    return list(session.scalars(ordered.limit(limit).offset(offset))), total
+
+
+def _check_offer_version(offer: Offer, expected_version: int) -> None:
+    if offer.version != expected_version:
+        raise RecordConflict(
+            f"offer {offer.id} is at version {offer.version}, not {expected_version}: "
+            "someone changed it since you read it; read it again"
+        )
+
+
+def crossmatch_history(session: Session, offer_id: int) -> list[CrossmatchResult]:
+    return list(
+        session.scalars(
+            select(CrossmatchResult)
+            .where(CrossmatchResult.offer_id == offer_id)
+            .order_by(CrossmatchResult.id)
+        )
+    )
+
+
+def record_crossmatch(
+    uow: UnitOfWork,
+    offer: Offer,
+    outcome: CrossmatchOutcome,
+    performed_on: date,
+    *,
+    notes: str,
+    expected_version: int,
+) -> CrossmatchResult:
+    """Record a crossmatch for an offer not yet transplanted; it supersedes any earlier."""
+    _check_offer_version(offer, expected_version)
+    if offer.status is OfferStatus.TRANSPLANTED:
+        raise RecordConflict(f"offer {offer.id} is already transplanted")
+    later = aliased(CrossmatchResult)
+    current = uow.session.scalar(
+        select(CrossmatchResult).where(
+            CrossmatchResult.offer_id == offer.id,
+            ~exists().where(later.supersedes_id == CrossmatchResult.id),
+        )
+    )
+    before = row_state(offer)
+    result = CrossmatchResult(
+        offer_id=offer.id,
+        outcome=outcome,
+        performed_on=performed_on,
+        notes=notes,
+        recorded_by_id=uow.actor.user_id,
+        supersedes_id=None if current is None else current.id,
+    )
+    uow.session.add(result)
+    offer.status = (
+        OfferStatus.CROSSMATCH_NEGATIVE
+        if outcome is CrossmatchOutcome.NEGATIVE
+        else OfferStatus.CROSSMATCH_POSITIVE
+    )
+    uow.flush()
+    uow.audit(
+        "offer.crossmatch",
+        "offer",
+        offer.id,
+        before=before,
+        after={**row_state(offer), "crossmatch": row_state(result)},
+    )
+    return result
+
+
+def _mark_transplanted(uow: UnitOfWork, member: Pair | Altruist, offer: Offer) -> None:
+    before = row_state(member)
+    member.status = MemberStatus.TRANSPLANTED
+    change = StatusChange(
+        status=MemberStatus.TRANSPLANTED,
+        reason=f"transplant of offer {offer.id}",
+        recorded_by_id=uow.actor.user_id,
+    )
+    if isinstance(member, Pair):
+        change.pair_id = member.id
+    else:
+        change.altruist_id = member.id
+    uow.session.add(change)
+    uow.flush()
+    kind = "pair" if isinstance(member, Pair) else "altruist"
+    uow.audit(f"{kind}.status", kind, member.id, before=before, after=row_state(member))
+
+
+def record_transplant(
+    uow: UnitOfWork, offer: Offer, performed_on: date, *, expected_version: int
+) -> Transplant:
+    """Record that the offer's transplant took place (after a negative crossmatch)."""
+    _check_offer_version(offer, expected_version)
+    if offer.status is not OfferStatus.CROSSMATCH_NEGATIVE:
+        raise RecordConflict(
+            f"offer {offer.id} is {offer.status.value}; a transplant needs a negative "
+            "crossmatch first"
+        )
+    before = row_state(offer)
+    transplant = Transplant(
+        offer_id=offer.id,
+        donor_id=offer.donor_id,
+        patient_id=offer.patient_id,
+        performed_on=performed_on,
+        recorded_by_id=uow.actor.user_id,
+    )
+    uow.session.add(transplant)
+    offer.status = OfferStatus.TRANSPLANTED
+    uow.flush()
+    pair = uow.session.scalar(select(Pair).where(Pair.patient_id == offer.patient_id))
+    if pair is not None and pair.status is not MemberStatus.TRANSPLANTED:
+        _mark_transplanted(uow, pair, offer)
+    altruist = uow.session.scalar(select(Altruist).where(Altruist.donor_id == offer.donor_id))
+    if altruist is not None and altruist.status is not MemberStatus.TRANSPLANTED:
+        _mark_transplanted(uow, altruist, offer)
+    uow.audit(
+        "offer.transplant",
+        "offer",
+        offer.id,
+        before=before,
+        after={**row_state(offer), "transplant": row_state(transplant)},
+    )
+    return transplant
