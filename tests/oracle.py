@@ -152,3 +152,110 @@ def oracle_optimum(
 
     value, chosen = best((1 << len(vertices)) - 1)
     return OracleSolution(value, tuple(exchanges[j] for j in chosen))
+
+
+# --- lexicographic optimum over the criteria of docs/objectives.md -------------------
+
+LEVELS = (
+    "transplants",
+    "weight",
+    "expected-transplants",
+    "effective-two-way",
+    "altruists-in-short-chains",
+    "three-way",
+    "back-arcs",
+    "score",
+)
+MINIMISED = {"three-way"}
+
+
+def _age_points(giver_age: float | None, receiver_age: float | None) -> float:
+    if giver_age is None or receiver_age is None:
+        return 0.0
+    diff = abs(giver_age - receiver_age)
+    return (3.0 if diff <= 20 else 0.0) + round(1e-5 * (70 - diff) ** 2, 5)
+
+
+def exchange_levels(instance: Instance, exchange: OracleExchange) -> dict[str, float]:
+    """Every criterion's value of one exchange, for pools whose pairs have one donor."""
+    arcs = vertex_arcs(instance)
+    donor_of = {d.patient if d.patient is not None else d.id: d for d in instance.donors}
+    arc = {(a.donor, a.patient): a for a in instance.arcs}
+    v = exchange.vertices
+    cycle = exchange.kind == "cycle"
+    n = exchange.transplants
+    steps = [(v[i], v[(i + 1) % len(v)]) for i in range(n)]
+    three_way = n == (3 if cycle else 2)
+    back = 0
+    if three_way and cycle:
+        back = sum((b, a) in arcs for a, b in steps)
+    elif three_way:
+        back = 1 + ((v[2], v[1]) in arcs) + ((v[0], v[2]) in arcs)
+    probabilities = [arc[(donor_of[a].id, b)].probability for a, b in steps]
+    p = [1.0 if x is None else x for x in probabilities]
+    prefix, expected = 1.0, 0.0
+    for x in p:
+        prefix *= x
+        expected += prefix
+    if cycle:
+        expected = n * prefix
+    score = 0.0
+    for a, b in steps:
+        score += arc[(donor_of[a].id, b)].weight
+        score += _age_points(donor_of[a].age, donor_of[b].age)
+    return {
+        "transplants": float(n),
+        "weight": exchange.weight,
+        "expected-transplants": expected,
+        "effective-two-way": float(n == (2 if cycle else 1) or back > 0),
+        "altruists-in-short-chains": float(not cycle and n <= 2),
+        "three-way": float(three_way),
+        "back-arcs": float(back),
+        "score": round(score, 5),
+    }
+
+
+def oracle_levels(
+    instance: Instance, *, max_cycle: int, max_chain: int, levels: tuple[str, ...]
+) -> tuple[dict[str, float], tuple[OracleExchange, ...]]:
+    """The lexicographic optimum over ``levels`` (most important first; ``three-way``
+    minimised, the rest maximised): each level's value and one plan reaching them all.
+
+    The same subset dynamic programme as :func:`oracle_optimum`, with vector values
+    compared lexicographically (the order is compatible with addition, so the
+    recursion stays exact). Pools whose pairs have one donor only."""
+    if any(len(instance.donors_of(p.id)) != 1 for p in instance.patients):
+        raise ValueError("oracle_levels: every pair must have exactly one donor")
+    exchanges = enumerate_exchanges(instance, max_cycle, max_chain)
+    vertices = sorted(
+        {p.id for p in instance.patients} | {d.id for d in instance.donors if d.patient is None}
+    )
+    bit = {v: 1 << i for i, v in enumerate(vertices)}
+    masks = [sum(bit[v] for v in e.vertices) for e in exchanges]
+    signs = [-1.0 if name in MINIMISED else 1.0 for name in levels]
+    vectors = []
+    for e in exchanges:
+        own = exchange_levels(instance, e)
+        vectors.append(tuple(s * own[name] for s, name in zip(signs, levels, strict=True)))
+    zero = tuple(0.0 for _ in levels)
+
+    def plus(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, ...]:
+        return tuple(round(x + y, 9) for x, y in zip(a, b, strict=True))
+
+    @cache
+    def best(free: int) -> tuple[tuple[float, ...], tuple[int, ...]]:
+        if free == 0:
+            return zero, ()
+        i = (free & -free).bit_length() - 1
+        value, chosen = best(free & ~(1 << i))
+        for j, mask in enumerate(masks):
+            if mask >> i & 1 and mask & free == mask:
+                sub_value, sub_chosen = best(free & ~mask)
+                total = plus(vectors[j], sub_value)
+                if total > value:
+                    value, chosen = total, (j, *sub_chosen)
+        return value, chosen
+
+    value, chosen = best((1 << len(vertices)) - 1)
+    totals = {name: s * x + 0.0 for name, s, x in zip(levels, signs, value, strict=True)}
+    return totals, tuple(exchanges[j] for j in chosen)

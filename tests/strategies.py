@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from kidneyshare.model import Arc, Donor, DonorId, Instance, Patient, PatientId
 
 __all__ = [
+    "aged_instances",
     "build_instance",
     "describe",
     "donor_records",
@@ -162,3 +163,24 @@ def describe(instance: Instance) -> str:
     altruists = [d.id for d in instance.donors if d.patient is None]
     arcs = " ".join(f"{a.donor}->{a.patient}:{a.weight:g}" for a in instance.arcs)
     return f"pairs={pairs} altruists={altruists} arcs=[{arcs}]"
+
+
+@st.composite
+def aged_instances(draw: st.DrawFn, max_pairs: int = 7, max_altruists: int = 2) -> Instance:
+    """Pools with one donor per pair, donor ages (some unknown) and arc success
+    probabilities: what the UK hierarchy and the failure-aware objective read."""
+    base = draw(instances(max_pairs=max_pairs, max_altruists=max_altruists))
+    keep = {d.id for d in base.donors if not d.id.endswith("b")}
+    ages = st.one_of(st.none(), st.integers(18, 75).map(float))
+    donors = [
+        Donor(d.id, d.patient, d.blood_group, draw(ages, label=f"age {d.id}"))
+        for d in base.donors
+        if d.id in keep
+    ]
+    probabilities = st.sampled_from([0.3, 0.5, 0.8, 0.9, 1.0])
+    arcs = [
+        Arc(a.donor, a.patient, a.weight, draw(probabilities, label="probability"))
+        for a in base.arcs
+        if a.donor in keep
+    ]
+    return Instance(list(base.patients), donors, arcs, name="hypothesis-aged")

@@ -214,6 +214,8 @@ def test_solve_options_reach_the_config(script: str, known_file: Path) -> None:
         "time_limit": 30.0,
         "threads": 2,
         "seed": 5,
+        "levels": ["weight"],
+        "default_probability": None,
     }
     assert solution["objective"] == "max-weight"
     assert "weight" in solution["values"]

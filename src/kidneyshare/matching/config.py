@@ -9,18 +9,62 @@ from typing import Any
 
 from kidneyshare.errors import ConfigError
 
-__all__ = ["Objective", "SolverConfig"]
+__all__ = ["Criterion", "Objective", "SolverConfig"]
+
+
+class Criterion(Enum):
+    """One level of an objective: a number each plan has, maximised or (``THREE_WAY``)
+    minimised. Exact definitions, with references, are in docs/objectives.md and
+    :mod:`kidneyshare.matching.criteria`."""
+
+    TRANSPLANTS = "transplants"
+    """In-pool transplants (a chain's final donation to the waiting list not counted)."""
+    WEIGHT = "weight"
+    """Sum of the arcs' weights (scores) as the instance gives them."""
+    EXPECTED_TRANSPLANTS = "expected-transplants"
+    """Failure-aware: a cycle all-or-nothing, a chain its expected successful prefix."""
+    EFFECTIVE_TWO_WAY = "effective-two-way"
+    """UK: two-way exchanges, three-way exchanges with a back-arc (every three-way chain)."""
+    ALTRUISTS_IN_SHORT_CHAINS = "altruists-in-short-chains"
+    """UK (published six-level form): altruists giving in two- or three-way chains."""
+    THREE_WAY = "three-way"
+    """UK: three-way exchanges (3-cycles and chains of two pairs), minimised."""
+    BACK_ARCS = "back-arcs"
+    """UK: back-arcs in three-way exchanges."""
+    SCORE = "score"
+    """UK: arc scores plus the donor-age rule (3 points within 20 years, and a tie-break)."""
+
+    @property
+    def minimised(self) -> bool:
+        return self is Criterion.THREE_WAY
+
+    @classmethod
+    def parse(cls, text: str | Criterion) -> Criterion:
+        if isinstance(text, Criterion):
+            return text
+        for c in cls:
+            if c.value == text:
+                return c
+        names = ", ".join(c.value for c in cls)
+        raise ConfigError(f"levels: unknown criterion {text!r}; expected one of {names}")
 
 
 class Objective(Enum):
-    """What a matching run maximises.
+    """What a matching run optimises: one criterion, or a hierarchy solved level by level.
 
     ``MAX_TRANSPLANTS`` counts in-pool transplants (each cycle of length k gives k, each
-    chain of length l gives l); ``MAX_WEIGHT`` sums the arcs' weights.
+    chain of length l gives l); ``MAX_WEIGHT`` sums the arcs' weights; ``EXPECTED``
+    maximises expected transplants given arc success probabilities; ``UK`` is the NHSBT
+    hierarchy in kep_solver's five levels and ``UK_NHSBT`` in the six levels the scheme
+    publishes; ``HIERARCHY`` takes its levels from :attr:`SolverConfig.levels`.
     """
 
     MAX_TRANSPLANTS = "max-transplants"
     MAX_WEIGHT = "max-weight"
+    EXPECTED = "expected"
+    UK = "uk"
+    UK_NHSBT = "uk-nhsbt"
+    HIERARCHY = "hierarchy"
 
     @classmethod
     def parse(cls, text: str | Objective) -> Objective:
@@ -31,6 +75,33 @@ class Objective(Enum):
                 return o
         names = ", ".join(o.value for o in cls)
         raise ConfigError(f"objective: unknown objective {text!r}; expected one of {names}")
+
+
+# The UK Living Kidney Sharing Scheme's criteria. kep_solver's order (Delorme et al.
+# 2022; kep_solver's UK objective list) and the scheme's published list
+# (kidney.optimalmatching.com "Optimality criteria"; Manlove & O'Malley 2014).
+UK_LEVELS = (
+    Criterion.EFFECTIVE_TWO_WAY,
+    Criterion.TRANSPLANTS,
+    Criterion.BACK_ARCS,
+    Criterion.THREE_WAY,
+    Criterion.SCORE,
+)
+UK_NHSBT_LEVELS = (
+    Criterion.EFFECTIVE_TWO_WAY,
+    Criterion.TRANSPLANTS,
+    Criterion.ALTRUISTS_IN_SHORT_CHAINS,
+    Criterion.THREE_WAY,
+    Criterion.BACK_ARCS,
+    Criterion.SCORE,
+)
+_FIXED_LEVELS = {
+    Objective.MAX_TRANSPLANTS: (Criterion.TRANSPLANTS,),
+    Objective.MAX_WEIGHT: (Criterion.WEIGHT,),
+    Objective.EXPECTED: (Criterion.EXPECTED_TRANSPLANTS,),
+    Objective.UK: UK_LEVELS,
+    Objective.UK_NHSBT: UK_NHSBT_LEVELS,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +128,12 @@ class SolverConfig:
         solver threads.
     seed:
         solver random seed (a fixed seed keeps runs reproducible).
+    levels:
+        the criteria of a ``hierarchy`` objective, most important first (empty for
+        every other objective, whose levels are fixed).
+    default_probability:
+        success probability of arcs that give none, for the ``expected`` objective;
+        ``None`` makes such an arc an error.
     """
 
     max_cycle: int = 3
@@ -67,6 +144,8 @@ class SolverConfig:
     time_limit: float | None = None
     threads: int = 1
     seed: int = 0
+    levels: tuple[Criterion, ...] = ()
+    default_probability: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("max_cycle", "max_chain", "threads", "seed"):
@@ -84,9 +163,33 @@ class SolverConfig:
         for name in ("formulation", "backend"):
             if not isinstance(getattr(self, name), str):
                 raise ConfigError(f"{name}: expected a name, got {getattr(self, name)!r}")
+        raw: object = self.levels
+        if not isinstance(raw, (tuple, list)):
+            raise ConfigError(f"levels: expected a list of criteria, got {raw!r}")
+        levels = tuple(Criterion.parse(c) for c in raw)
+        object.__setattr__(self, "levels", levels)
+        if len(set(levels)) != len(levels):
+            raise ConfigError(f"levels: a criterion appears twice in {[c.value for c in levels]}")
+        if self.objective is Objective.HIERARCHY and not levels:
+            raise ConfigError("levels: the hierarchy objective needs at least one criterion")
+        if self.objective is not Objective.HIERARCHY and levels:
+            raise ConfigError(
+                f"levels: only the hierarchy objective takes levels, not {self.objective.value}"
+            )
+        p = self.default_probability
+        if p is not None and (
+            isinstance(p, bool) or not isinstance(p, (int, float)) or not (0.0 <= p <= 1.0)
+        ):
+            raise ConfigError(f"default_probability: expected a number in [0, 1], got {p!r}")
+
+    @property
+    def criteria(self) -> tuple[Criterion, ...]:
+        """The levels solved, most important first (one for a single-criterion objective)."""
+        return self.levels or _FIXED_LEVELS[self.objective]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (as printed under ``config`` by ``solve --json``)."""
         d = asdict(self)
         d["objective"] = self.objective.value
+        d["levels"] = [c.value for c in self.criteria]
         return d

@@ -50,7 +50,8 @@ class CompatibilityGraph:
     src, dst:
         arc end points; every ``dst < n_pairs`` (nobody gives to an altruist).
     weight, probability:
-        the kept arc's weight and success probability (1.0 where unknown).
+        the kept arc's weight and success probability (``missing_probability`` where
+        unknown).
     donor:
         donor id giving each arc.
     indptr:
@@ -92,7 +93,11 @@ class CompatibilityGraph:
         return np.where(found, pos_clipped, -1).astype(np.int64)
 
     @classmethod
-    def from_instance(cls, instance: Instance) -> CompatibilityGraph:
+    def from_instance(
+        cls, instance: Instance, *, missing_probability: float = 1.0
+    ) -> CompatibilityGraph:
+        """The graph of ``instance``; arcs without a success probability get
+        ``missing_probability``."""
         pair_ids = sorted((p.id for p in instance.patients), key=natural_key)
         altruist_ids = sorted((d.id for d in instance.donors if d.patient is None), key=natural_key)
         ids = tuple(pair_ids) + tuple(altruist_ids)
@@ -116,7 +121,7 @@ class CompatibilityGraph:
             src[i] = vertex_of_donor[a.donor]
             dst[i] = vertex_of_patient[a.patient]
             weight[i] = a.weight
-            prob[i] = 1.0 if a.probability is None else a.probability
+            prob[i] = missing_probability if a.probability is None else a.probability
             rank[i] = donor_rank[a.donor]
         keep = src != dst
         src, dst, weight, prob, rank = src[keep], dst[keep], weight[keep], prob[keep], rank[keep]

@@ -16,6 +16,10 @@ to millions of cycles) are solved by *LP, then reduced-cost restriction*:
 On the dense pools of the literature the LP bound is almost always tight, so the first
 MIP is small and settles it.
 
+A hierarchy adds *side rows* ``S x >= s`` (each earlier level kept at its optimum). Their
+duals ``mu <= 0`` enter the same argument: ``c x = y A x + mu S x + rc x <= y 1 + mu s +
+rc x`` for every feasible x, so the LP bound is ``y 1 + mu s`` and the restriction holds.
+
 References
 ----------
 Desaulniers, G., Desrosiers, J., Solomon, M. M. (eds.) (2005). Column Generation.
@@ -45,7 +49,7 @@ from kidneyshare.matching.linear import (
     LinearModel,
 )
 
-__all__ = ["MasterSolution", "solve_master"]
+__all__ = ["MasterSolution", "SideRows", "solve_master"]
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +71,34 @@ _SMALL_MIP_NODES = 1_000
 _PRESOLVE_UP_TO = 20_000
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class SideRows:
+    """Rows ``columns @ x + chains @ y >= lower`` over every exchange column x and chain
+    variable y (dense: one row per earlier level of a hierarchy)."""
+
+    columns: FloatArray
+    chains: FloatArray
+    lower: FloatArray
+
+    @classmethod
+    def none(cls, n_columns: int, n_chain_vars: int) -> SideRows:
+        return cls(np.zeros((0, n_columns)), np.zeros((0, n_chain_vars)), np.zeros(0))
+
+    def __len__(self) -> int:
+        return int(self.lower.shape[0])
+
+    def add(self, column_values: FloatArray, chain_values: FloatArray, lower: float) -> SideRows:
+        return SideRows(
+            np.vstack([self.columns, column_values[None, :]]),
+            np.vstack([self.chains, chain_values[None, :]]),
+            np.append(self.lower, lower),
+        )
+
+    def allows_any_addition(self) -> BoolArray:
+        """Columns that can be added to a feasible plan without breaking a side row."""
+        return np.all(self.columns >= 0, axis=0)  # type: ignore[no-any-return]
+
+
 @dataclass(frozen=True, slots=True)
 class MasterSolution:
     """Chosen exchange columns and chain variables, with value and proven bound."""
@@ -82,21 +114,30 @@ class MasterSolution:
 class _Master:
     """Builds the master model for chosen exchange columns and chain variables."""
 
-    def __init__(self, columns: ExchangeColumns, chains: PicefChains, n_vertices: int) -> None:
+    def __init__(
+        self, columns: ExchangeColumns, chains: PicefChains, n_vertices: int, side: SideRows
+    ) -> None:
         self.columns = columns
         self.chains = chains
+        self.side = side
         self.n_vertices = n_vertices
-        self.n_rows = n_vertices + chains.n_flow_rows
+        self.n_packing_rows = n_vertices + chains.n_flow_rows
+        self.n_rows = self.n_packing_rows + len(side)
         self.row_lower = np.concatenate(
-            [np.full(n_vertices, -np.inf), np.zeros(chains.n_flow_rows)]
+            [np.full(n_vertices, -np.inf), np.zeros(chains.n_flow_rows), side.lower]
         )
-        self.row_upper = np.concatenate([np.ones(n_vertices), np.full(chains.n_flow_rows, np.inf)])
+        self.row_upper = np.concatenate(
+            [np.ones(n_vertices), np.full(chains.n_flow_rows + len(side), np.inf)]
+        )
 
     def model(self, ids: IntArray, chain_ids: IntArray, *, relax: bool) -> LinearModel:
         rows = sp.hstack(
-            [self.columns.matrix(ids, self.n_rows), self.chains.matrix[:, chain_ids]],
+            [self.columns.matrix(ids, self.n_packing_rows), self.chains.matrix[:, chain_ids]],
             format="csc",
         )
+        if len(self.side):
+            side = np.hstack([self.side.columns[:, ids], self.side.chains[:, chain_ids]])
+            rows = sp.vstack([rows, sp.csc_matrix(side)], format="csc")
         n = rows.shape[1]
         return LinearModel(
             objective=np.concatenate([self.columns.values[ids], self.chains.values[chain_ids]]),
@@ -110,8 +151,24 @@ class _Master:
             row_upper=self.row_upper,
         )
 
+    def reduced_costs(self, duals: FloatArray) -> FloatArray:
+        rc = self.columns.reduced_costs(duals[: self.n_vertices])
+        if len(self.side):
+            rc = rc - self.side.columns.T @ duals[self.n_packing_rows :]
+        return rc
+
     def chain_reduced_costs(self, duals: FloatArray) -> FloatArray:
-        return self.chains.values - self.chains.matrix.T @ duals  # type: ignore[no-any-return]
+        rc = self.chains.values - self.chains.matrix.T @ duals[: self.n_packing_rows]
+        if len(self.side):
+            rc = rc - self.side.chains.T @ duals[self.n_packing_rows :]
+        return rc  # type: ignore[no-any-return]
+
+    def dual_bound(self, duals: FloatArray) -> float:
+        """``y b`` over the rows that bind: vertex rows (<= 1) and side rows (>= s)."""
+        value = float(duals[: self.n_vertices].sum())
+        if len(self.side):
+            value += float(duals[self.n_packing_rows :] @ self.side.lower)
+        return value
 
 
 @dataclass
@@ -189,6 +246,7 @@ def solve_master(
     direct_limit: int | None = None,
     simple_bound: float = math.inf,
     start_from: tuple[IntArray, IntArray] | None = None,
+    side: SideRows | None = None,
 ) -> MasterSolution:
     """Choose exchanges and chain arcs maximising the objective (see module docstring).
 
@@ -196,14 +254,21 @@ def solve_master(
     ``simple_bound`` is a valid bound known beforehand (each pair receives at most once)
     that caps the bound reported when the LP could not be finished; ``start_from`` is a
     feasible solution (exchange columns, chain variables) to start from, for example
-    the optimum with shorter cycles.
+    the optimum with shorter cycles (it must satisfy ``side``); ``side`` holds rows every
+    solution must satisfy (the earlier levels of a hierarchy).
     """
-    master = _Master(columns, chains, n_vertices)
+    side = side if side is not None else SideRows.none(len(columns), len(chains))
+    master = _Master(columns, chains, n_vertices, side)
     run = _Run(backend, deadline, threads, seed, integral, chains.n_flow_rows > 0)
     all_chain_vars = np.arange(len(chains), dtype=np.int64)
     if len(columns) + len(chains) <= (DIRECT_LIMIT if direct_limit is None else direct_limit):
         ids = np.arange(len(columns), dtype=np.int64)
-        sol = run.solve(master.model(ids, all_chain_vars, relax=False))
+        initial = None
+        if start_from is not None:
+            initial = np.concatenate(
+                [np.isin(ids, start_from[0]), np.isin(all_chain_vars, start_from[1])]
+            ).astype(np.float64)
+        sol = run.solve(master.model(ids, all_chain_vars, relax=False), initial=initial)
         return _finish(sol, ids, all_chain_vars, sol.bound, integral, {"mip_solves": 1.0})
 
     # 1. The LP bound and the reduced cost of every column.
@@ -211,7 +276,10 @@ def solve_master(
     details = {"lp_iterations": float(lp.iterations), "lp_value": lp.value}
     if not lp.converged:
         # Out of time (or the LP failed) before the bound was proven: best effort.
-        bound = min(_lagrangian_bound(master, lp.duals, lp.rc, lp.rc_chain), simple_bound)
+        bound = min(
+            master.dual_bound(lp.duals) + _positive_sum(lp.rc) + _positive_sum(lp.rc_chain),
+            simple_bound,
+        )
         ids = np.flatnonzero(lp.in_master)
         none = np.zeros(0, np.int64)
         start = _greedy_start(master, ids, all_chain_vars, lp.x, none, none)
@@ -220,7 +288,7 @@ def solve_master(
     # Any 0/1 solution x has value <= y.b + rc.x, and rc <= slack everywhere (interior
     # duals are feasible only to a tolerance), so a solution worth t uses only columns
     # with rc >= t - y.b - (columns used) * slack.
-    z_lp = float(lp.duals[:n_vertices].sum())
+    z_lp = master.dual_bound(lp.duals)
     slack = max(0.0, float(lp.rc.max(initial=0.0)), float(lp.rc_chain.max(initial=0.0)))
     z_lp += n_vertices * slack
     target = math.floor(z_lp + _TOL) if integral else z_lp
@@ -259,36 +327,67 @@ def solve_master(
         model = master.model(ids, chain_ids, relax=False)
         return ids, chain_ids, run.solve(model, initial=start, node_limit=node_limit)
 
+    # The best plan known: the start, or the empty plan when no side row forbids it.
+    best = -math.inf
+    if start_from is not None:
+        best = float(columns.values[incumbent].sum() + chains.values[chain_incumbent].sum())
+    elif not len(side):
+        best = 0.0
+
+    def known(outcome: BackendOutcome, bound: float, *, proven: bool = True) -> MasterSolution:
+        """The best plan known as the answer."""
+        if best == -math.inf:
+            outcome = BackendOutcome.ERROR
+        elif not proven and outcome is BackendOutcome.OPTIMAL:
+            outcome = BackendOutcome.TIME_LIMIT
+        if integral:
+            bound = float(math.floor(bound + _TOL))
+        value = best if best > -math.inf else 0.0
+        return MasterSolution(
+            outcome, np.sort(incumbent), np.sort(chain_incumbent), value, bound, details
+        )
+
     eligible = _count_at(lp, target - z_lp)
     for per_vertex in (*_MIP_COLUMNS_PER_VERTEX, None):
         cap = None if per_vertex is None else per_vertex * n_vertices
         ids, chain_ids, sol = restricted(target, cap, None if cap is None else _SMALL_MIP_NODES)
-        value = sol.objective if sol.objective is not None else -math.inf
-        if value >= target - _TOL:
+        found = _found(sol)
+        if found >= target - _TOL:
             return _finish(sol, ids, chain_ids, float(target), integral, details)
-        if sol.x is not None:
+        if found > best and sol.x is not None:
             incumbent = ids[sol.x[: len(ids)] > 0.5]
             chain_incumbent = chain_ids[sol.x[len(ids) :] > 0.5]
+            best = found
         complete = len(ids) + len(chain_ids) >= eligible
         if cap is not None and not complete and not run.out_of_time():
             continue  # a small MIP that missed the target (or its budget): widen
-        if sol.outcome is not BackendOutcome.OPTIMAL:
-            bound = max(float(target), value)
-            return _finish(sol, ids, chain_ids, bound, integral, details, proven=False)
+        if sol.outcome not in (BackendOutcome.OPTIMAL, BackendOutcome.INFEASIBLE):
+            return known(BackendOutcome.TIME_LIMIT, max(float(target), best), proven=False)
         break
-    # Every column of every solution worth the target was in, and none reached it.
-    if integral and value >= target - 1 - _TOL:
-        return _finish(sol, ids, chain_ids, value, integral, details)
+    # Every column of every solution worth the target was in (a restricted model with
+    # no solution says none reaches it), and none reached it.
+    if integral and best >= target - 1 - _TOL:
+        return known(BackendOutcome.OPTIMAL, best)
 
     # 3. The optimum is below the target: widen to every column that could beat the
-    #    value found, and solve again.
-    better = value + (1.0 if integral else 0.0)
+    #    best value known, and solve again.
+    better = best + (1.0 if integral else 0.0)
     ids2, chain_ids2, sol2 = restricted(better, None)
-    if sol2.objective is None or sol2.objective < value - _TOL:
-        bound = target if sol2.bound is None else max(min(target, sol2.bound), value)
-        return _finish(sol, ids, chain_ids, bound, integral, details, proven=False)
-    bound = max(value, sol2.bound if sol2.bound is not None else target)
+    found2 = _found(sol2)
+    if sol2.outcome is BackendOutcome.INFEASIBLE:
+        return known(BackendOutcome.OPTIMAL, best)  # nothing beats the best known
+    if found2 < best - _TOL or sol2.x is None:
+        bound = target if sol2.bound is None else max(min(target, sol2.bound), best)
+        return known(BackendOutcome.TIME_LIMIT, bound, proven=False)
+    bound = max(found2, sol2.bound if sol2.bound is not None else target)
     return _finish(sol2, ids2, chain_ids2, min(bound, target), integral, details)
+
+
+def _found(sol: BackendSolution) -> float:
+    """The objective of a solver's plan, or -inf when it returned none."""
+    if sol.x is None or sol.objective is None:
+        return -math.inf
+    return float(sol.objective)
 
 
 def _select(
@@ -354,7 +453,8 @@ def _solve_lp(master: _Master, run: _Run) -> _LpResult:
         lp = run.solve(master.model(ids, all_chain_vars, relax=True), relax=True)
         if lp.outcome is not BackendOutcome.OPTIMAL or lp.row_duals is None:
             break
-        # Duals of the right sign only: vertex rows (<= 1) >= 0, flow rows (>= 0) <= 0.
+        # Duals of the right sign only: vertex rows (<= 1) >= 0, flow rows (>= 0) and
+        # side rows (>= s) <= 0.
         duals = np.concatenate(
             [
                 np.maximum(lp.row_duals[: master.n_vertices], 0.0),
@@ -366,7 +466,7 @@ def _solve_lp(master: _Master, run: _Run) -> _LpResult:
         x_full[ids] = x[: len(ids)]
         chain_support = x[len(ids) :] > _TOL
         value = float(lp.objective or 0.0)
-        rc = columns.reduced_costs(duals[: master.n_vertices])
+        rc = master.reduced_costs(duals)
         candidates = np.flatnonzero((rc > _TOL) & ~in_master)
         if not len(candidates):
             converged = True
@@ -407,9 +507,13 @@ def _greedy_start(
         start[len(ids) + taken] = 1.0
         rows = master.chains.matrix[:, chain_ids[taken]].tocoo().row
         used[rows[rows < master.n_vertices]] = True
-    incidence = master.columns.matrix(ids, master.n_rows)
+    incidence = master.columns.matrix(ids, master.n_packing_rows)
     first = np.isin(ids, incumbent)
+    # Beyond the incumbent, only columns that cannot break a side row (a hierarchy's
+    # minimised level, say) are added, so a feasible incumbent stays feasible.
+    addable = first | master.side.allows_any_addition()[ids]
     order = np.lexsort((ids, -master.columns.values[ids], -lp_x[ids], ~first))
+    order = order[addable[order]]
     indptr, indices = incidence.indptr, incidence.indices
     for j in order.tolist():
         rows = indices[indptr[j] : indptr[j + 1]]
@@ -419,16 +523,10 @@ def _greedy_start(
     return start
 
 
-def _lagrangian_bound(
-    master: _Master, duals: FloatArray, rc: FloatArray, rc_chain: FloatArray
-) -> float:
-    """A valid upper bound from sign-feasible duals, for when pricing was cut short.
-
-    For x in [0, 1]: c x = y A x + rc x <= y b + (sum of positive reduced costs).
-    """
-    value = float(duals[: master.n_vertices].sum())
-    value += float(np.maximum(rc, 0).sum()) + float(np.maximum(rc_chain, 0).sum())
-    return value
+def _positive_sum(rc: FloatArray) -> float:
+    """For x in [0, 1] and sign-feasible duals, ``c x <= y b + sum(max(rc, 0))``: the
+    bound when pricing was cut short."""
+    return float(np.maximum(rc, 0).sum())
 
 
 def _finish(

@@ -70,9 +70,11 @@ class Exchange:
 class Result:
     """What :func:`kidneyshare.matching.solve` returns.
 
-    ``values`` has one entry per objective level (``transplants`` always, ``weight``
-    for max-weight), recomputed from the exchanges; ``bound`` is the solver's proven upper
-    bound on the objective (equal to the objective value when ``status`` is optimal);
+    ``values`` has one entry per objective level (and ``transplants`` always),
+    recomputed from the exchanges; ``bound`` is the solver's proven bound on the level
+    named by ``bound_level`` (the last level when every level was proven optimal, else the
+    level the solver was working on when it stopped): an upper bound for a maximised level,
+    a lower bound for a minimised one, equal to the value when ``status`` is optimal;
     ``seconds`` holds ``build`` and ``solve`` (and ``reduce``) wall-clock times.
     Exchanges are in a canonical order: cycles rotated to start at their smallest id,
     then sorted; chains sorted by altruist id.
@@ -87,6 +89,7 @@ class Result:
     seconds: dict[str, float] = field(default_factory=dict)
     formulation: str = ""
     message: str = ""
+    bound_level: str = ""
 
     @property
     def exchanges(self) -> tuple[Exchange, ...]:
@@ -102,15 +105,17 @@ class Result:
 
     @property
     def objective_value(self) -> float:
-        return self.values.get(self.config.objective.value.replace("max-", ""), 0.0)
+        """The value of the level ``bound`` refers to (the last level by default)."""
+        level = self.bound_level or self.config.criteria[-1].value
+        return self.values.get(level, 0.0)
 
     @property
     def gap(self) -> float | None:
         """Relative gap between the bound and the objective value (0 when optimal)."""
         if self.bound is None:
             return None
-        value = self.objective_value
-        return 0.0 if self.bound <= value else (self.bound - value) / max(abs(self.bound), 1e-9)
+        distance = abs(self.bound - self.objective_value)
+        return 0.0 if distance <= 1e-9 else distance / max(abs(self.bound), 1e-9)
 
     def to_json(self) -> dict[str, Any]:
         """The ``solve --json`` object of shared/DESIGN.md."""
@@ -122,6 +127,7 @@ class Result:
             "cycles": [list(c.vertices) for c in self.cycles],
             "chains": [list(c.vertices) for c in self.chains],
             "bound": self.bound,
+            "bound_level": self.bound_level or self.config.criteria[-1].value,
             "seconds": {k: round(v, 4) for k, v in self.seconds.items()},
             "config": self.config.to_dict(),
             "formulation": self.formulation,

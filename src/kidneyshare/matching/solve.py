@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import replace
 
@@ -11,7 +12,13 @@ import numpy as np
 from kidneyshare.errors import ConfigError, FormulationTooLarge, SolverError
 from kidneyshare.matching import master as master_module
 from kidneyshare.matching.backends import Capability, get_backend
-from kidneyshare.matching.config import Objective, SolverConfig
+from kidneyshare.matching.config import Criterion, SolverConfig
+from kidneyshare.matching.criteria import (
+    ARC_LOCAL,
+    CriterionData,
+    block_values,
+    chain_arc_values,
+)
 from kidneyshare.matching.enumeration import ExchangeBlock, enumerate_chains, enumerate_cycles
 from kidneyshare.matching.formulations import (
     ExchangeColumns,
@@ -21,7 +28,7 @@ from kidneyshare.matching.formulations import (
 )
 from kidneyshare.matching.graph import CompatibilityGraph
 from kidneyshare.matching.linear import BackendOutcome
-from kidneyshare.matching.master import MasterSolution, solve_master
+from kidneyshare.matching.master import MasterSolution, SideRows, solve_master
 from kidneyshare.matching.result import Donation, Exchange, ExchangeKind, Result, Status
 from kidneyshare.matching.verify import verify
 from kidneyshare.model import Instance
@@ -39,7 +46,11 @@ _NEEDED_CAPABILITIES = frozenset({Capability.INTEGER, Capability.DUALS})
 
 
 def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
-    """Choose the exchanges that maximise the objective, prove it, and verify them.
+    """Choose the exchanges that optimise the objective, prove it, and verify them.
+
+    A hierarchy (``uk``, ``uk-nhsbt``, ``hierarchy``) is solved lexicographically: each
+    level is proven optimal, then kept at that value by a side row while the next is
+    optimised, starting from the previous level's plan.
 
     Parameters
     ----------
@@ -59,9 +70,11 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
     Raises
     ------
     ConfigError
-        unknown backend or formulation.
+        unknown backend or formulation; an objective the formulation cannot express;
+        arcs without a success probability for the expected objective.
     FormulationTooLarge
-        the cycles alone exceed the enumeration cap.
+        the cycles (or, for criteria that need whole chains, the chains) exceed the
+        enumeration cap.
     """
     config = config or SolverConfig()
     backend = get_backend(config.backend)
@@ -71,23 +84,28 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
         raise ConfigError(f"backend: {config.backend!r} cannot be used here: it lacks {names}")
     if config.formulation != "auto":
         get_formulation(config.formulation)
+    criteria = config.criteria
+    whole_chains = any(c not in ARC_LOCAL for c in criteria)
+    if whole_chains and config.formulation == "picef":
+        names = ", ".join(c.value for c in criteria if c not in ARC_LOCAL)
+        raise ConfigError(
+            f"formulation: picef cannot express {names} (it needs whole chains); "
+            "use the cycle formulation"
+        )
     started = time.perf_counter()
     deadline = None if config.time_limit is None else started + config.time_limit
 
-    graph = CompatibilityGraph.from_instance(instance)
-    if config.objective is Objective.MAX_TRANSPLANTS:
-        arc_value = np.ones(graph.n_arcs)
-    else:
-        arc_value = graph.weight.copy()
-    integral = bool(np.all(arc_value == np.round(arc_value)))
-
+    graph = CompatibilityGraph.from_instance(
+        instance, missing_probability=_missing_probability(instance, config)
+    )
     cycles = enumerate_cycles(graph, config.max_cycle, limit=CYCLE_LIMIT)
-    formulation, chain_blocks = _chain_blocks(graph, config)
-    columns = ExchangeColumns(cycles + chain_blocks, arc_value)
-    if formulation == "picef":
-        chains = build_picef_chains(graph, config.max_chain, arc_value)
-    else:
-        chains = build_picef_chains(graph, 0, arc_value)
+    formulation, chain_blocks = _chain_blocks(graph, config, whole_chains)
+    columns = ExchangeColumns(cycles + chain_blocks, np.ones(graph.n_arcs))
+    chains = build_picef_chains(
+        graph, config.max_chain if formulation == "picef" else 0, np.ones(graph.n_arcs)
+    )
+    data = CriterionData.build(instance, graph) if Criterion.SCORE in criteria else None
+    levels = [_level_values(c, graph, data, columns, chains) for c in criteria]
     built = time.perf_counter()
     log.debug(
         "built %s: %d vertices, %d arcs, %d exchange columns, %d chain-arc variables in %.2f s",
@@ -99,21 +117,54 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
         built - started,
     )
 
-    master = solve_master(
-        columns,
-        chains,
-        graph.n_vertices,
-        backend,
-        integral=integral,
-        deadline=deadline,
-        threads=config.threads,
-        seed=config.seed,
-        simple_bound=_simple_bound(graph, arc_value),
-        start_from=_shorter_cycles_start(
-            instance, config, graph, columns, chains, formulation, deadline
-        ),
-    )
+    side: SideRows | None = None
+    incumbent: tuple[np.ndarray, np.ndarray] | None = None
+    master: MasterSolution | None = None
+    status, bound, bound_level = Status.OPTIMAL, None, criteria[-1]
+    details: dict[str, float] = {}
+    for index, criterion in enumerate(criteria):
+        column_values, chain_values = levels[index]
+        if index == 0 and len(criteria) == 1:
+            incumbent = _shorter_cycles_start(
+                instance, config, graph, columns, chains, formulation, deadline
+            )
+        level = solve_master(
+            columns.with_values(column_values),
+            replace(chains, values=chain_values),
+            graph.n_vertices,
+            backend,
+            integral=_whole(column_values) and _whole(chain_values),
+            deadline=deadline,
+            threads=config.threads,
+            seed=config.seed,
+            simple_bound=_simple_bound(graph, criterion),
+            start_from=incumbent,
+            side=side,
+        )
+        details.update({f"{criterion.value}.{k}": v for k, v in level.details.items()})
+        if master is not None and (
+            level.outcome is BackendOutcome.ERROR
+            or _plan_value(column_values, chain_values, level)
+            < _plan_value(column_values, chain_values, master) - 1e-9
+        ):
+            # The solver stopped without beating the plan of the level above: keep it.
+            level = replace(level, columns=master.columns, chain_vars=master.chain_vars)
+        master = level
+        value = _plan_value(column_values, chain_values, level)
+        status, level_bound = _status(level, value)
+        sign = -1.0 if criterion.minimised else 1.0
+        bound = None if level_bound is None else sign * level_bound
+        bound_level = criterion
+        if status is not Status.OPTIMAL:
+            break
+        incumbent = (level.columns, level.chain_vars)
+        if index + 1 < len(criteria):
+            tol = 1e-6 * max(1.0, abs(value))
+            side = (side or SideRows.none(len(columns), len(chains))).add(
+                column_values, chain_values, value - tol
+            )
     solved = time.perf_counter()
+    assert master is not None  # criteria is never empty
 
     try:
         cycle_list, chain_list = _exchanges(graph, columns, chains, master)
@@ -125,22 +176,23 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
             formulation=formulation,
             message=str(exc),
         )
-    transplants = sum(e.transplants for e in cycle_list + chain_list)
-    values: dict[str, float] = {"transplants": float(transplants)}
-    if config.objective is Objective.MAX_WEIGHT:
-        values["weight"] = float(sum(e.weight for e in cycle_list + chain_list))
-    value = values["transplants" if config.objective is Objective.MAX_TRANSPLANTS else "weight"]
-    status, bound = _status(master, value)
+    values: dict[str, float] = {
+        "transplants": float(sum(e.transplants for e in cycle_list + chain_list))
+    }
+    for criterion, (column_values, chain_values) in zip(criteria, levels, strict=True):
+        sign = -1.0 if criterion.minimised else 1.0
+        values[criterion.value] = _clean(sign * _plan_value(column_values, chain_values, master))
     result = Result(
         status=status,
         config=config,
         cycles=tuple(cycle_list),
         chains=tuple(chain_list),
         values=values,
-        bound=bound,
+        bound=None if bound is None else _clean(bound),
         seconds={"build": built - started, "solve": solved - built},
         formulation=formulation,
-        message=_message(master, len(columns), len(chains)),
+        message=_message(details, len(columns), len(chains)),
+        bound_level=bound_level.value,
     )
     report = verify(instance, config, result)
     if not report.ok:
@@ -154,13 +206,62 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
     return result
 
 
+def _missing_probability(instance: Instance, config: SolverConfig) -> float:
+    """Success probability for arcs that give none (only the expected objective asks)."""
+    if Criterion.EXPECTED_TRANSPLANTS not in config.criteria:
+        return 1.0
+    if config.default_probability is not None:
+        return config.default_probability
+    for arc in instance.arcs:
+        if arc.probability is None:
+            raise ConfigError(
+                f"objective expected: arc {arc.donor}->{arc.patient} has no success "
+                "probability; give one for every arc or set a default probability"
+            )
+    return 1.0
+
+
+def _level_values(
+    criterion: Criterion,
+    graph: CompatibilityGraph,
+    data: CriterionData | None,
+    columns: ExchangeColumns,
+    chains: PicefChains,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Objective of every column and chain variable for one level, signed to maximise."""
+    sign = -1.0 if criterion.minimised else 1.0
+    blocks = [block_values(criterion, graph, b, data) for b in columns.blocks]
+    column_values = sign * (np.concatenate(blocks) if blocks else np.zeros(0))
+    chain_values = (
+        sign * chain_arc_values(criterion, graph, chains.arc) if len(chains) else np.zeros(0)
+    )
+    return column_values, chain_values
+
+
+def _whole(values: np.ndarray) -> bool:
+    return bool(np.all(values == np.round(values)))
+
+
+def _clean(value: float) -> float:
+    """Round away float noise of sums (values are whole or have at most 5 decimals,
+    expected transplants excepted), keeping -0.0 out of reports."""
+    rounded = round(value, 9)
+    return rounded + 0.0
+
+
+def _plan_value(column_values: np.ndarray, chain_values: np.ndarray, plan: MasterSolution) -> float:
+    return float(column_values[plan.columns].sum() + chain_values[plan.chain_vars].sum())
+
+
 def _chain_blocks(
-    graph: CompatibilityGraph, config: SolverConfig
+    graph: CompatibilityGraph, config: SolverConfig, whole_chains: bool
 ) -> tuple[str, list[ExchangeBlock]]:
-    """Pick the formulation ('auto' resolves here) and enumerate chains if it needs them."""
+    """Pick the formulation ('auto' resolves here) and enumerate chains if it needs them.
+
+    Criteria that value whole chains (``whole_chains``) need them enumerated."""
     if config.formulation == "picef":
         return "picef", []
-    if config.formulation == "cycle":
+    if config.formulation == "cycle" or whole_chains:
         return "cycle", enumerate_chains(graph, config.max_chain, limit=CHAIN_LIMIT)
     try:
         return "cycle", enumerate_chains(graph, config.max_chain, limit=AUTO_CHAIN_LIMIT)
@@ -221,8 +322,15 @@ def _shorter_cycles_start(
     return column_ids, np.asarray(sorted(chain_vars), dtype=np.int64)
 
 
-def _simple_bound(graph: CompatibilityGraph, arc_value: np.ndarray) -> float:
-    """Each pair receives at most once: the sum of each pair's best incoming arc."""
+def _simple_bound(graph: CompatibilityGraph, criterion: Criterion) -> float:
+    """Each pair receives at most once: the sum of each pair's best incoming arc (for
+    the criteria that are sums over donations; no bound for the others)."""
+    if criterion is Criterion.WEIGHT:
+        arc_value = graph.weight
+    elif criterion in (Criterion.TRANSPLANTS, Criterion.EXPECTED_TRANSPLANTS):
+        arc_value = np.ones(graph.n_arcs)
+    else:
+        return math.inf
     best = np.zeros(graph.n_pairs)
     np.maximum.at(best, graph.dst, arc_value)
     return float(best.sum())
@@ -243,9 +351,9 @@ def _status(master: MasterSolution, value: float) -> tuple[Status, float | None]
     return Status.ERROR, None
 
 
-def _message(master: MasterSolution, n_columns: int, n_chain_vars: int) -> str:
+def _message(details: dict[str, float], n_columns: int, n_chain_vars: int) -> str:
     parts = [f"{n_columns} exchange columns", f"{n_chain_vars} chain-arc variables"]
-    parts += [f"{k}={v:g}" for k, v in sorted(master.details.items())]
+    parts += [f"{k}={v:g}" for k, v in sorted(details.items())]
     return ", ".join(parts)
 
 

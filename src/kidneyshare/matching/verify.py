@@ -7,10 +7,11 @@ reported, so a bug in a formulation or a solver's false "optimal" cannot hide.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from kidneyshare.errors import VerificationError
-from kidneyshare.matching.config import Objective, SolverConfig
+from kidneyshare.matching.config import Criterion, SolverConfig
 from kidneyshare.matching.result import Exchange, ExchangeKind, Result, Status
 from kidneyshare.model import Instance
 
@@ -41,8 +42,10 @@ def verify(instance: Instance, config: SolverConfig, result: Result) -> Verifica
     Checks: every donation uses an arc of the instance, from a donor of the giving pair
     (or the altruist) to the receiving patient, with the arc's weight; each pair and each
     altruist in at most one exchange; cycles of 2..K distinct pairs; chains from an
-    altruist with 1..L donations (DESIGN.md's convention); the reported values equal the
-    recomputed ones; the bound is not below the value, and equals it when optimal.
+    altruist with 1..L donations (DESIGN.md's convention); every level's reported value
+    equals the recomputed one (docs/objectives.md's definitions, written again here from
+    the instance's records); the bound is on the right side of its level's value, and
+    equals it when optimal.
     """
     problems: list[str] = []
     patients = {p.id for p in instance.patients}
@@ -55,10 +58,10 @@ def verify(instance: Instance, config: SolverConfig, result: Result) -> Verifica
     transplants = 0
     weight = 0.0
 
-    if (config.max_cycle, config.max_chain, config.objective) != (
+    if (config.max_cycle, config.max_chain, config.criteria) != (
         result.config.max_cycle,
         result.config.max_chain,
-        result.config.objective,
+        result.config.criteria,
     ):
         problems.append("result was produced under a different configuration")
 
@@ -132,34 +135,127 @@ def verify(instance: Instance, config: SolverConfig, result: Result) -> Verifica
         transplants += length
 
     values: dict[str, float] = {"transplants": float(transplants)}
-    if config.objective is Objective.MAX_WEIGHT:
-        values["weight"] = weight
+    if not problems:
+        levels = _LevelCounter(instance, config)
+        for ex in result.exchanges:
+            levels.add(ex)
+        for criterion in config.criteria:
+            values[criterion.value] = levels.totals[criterion]
     for key, value in values.items():
         reported = result.values.get(key)
         if reported is None:
             problems.append(f"values: {key} is not reported")
         elif abs(reported - value) > _TOL * max(1.0, abs(value)):
             problems.append(f"values: {key} reported {reported}, recomputed {value}")
-    objective = values["transplants" if config.objective is Objective.MAX_TRANSPLANTS else "weight"]
+    if problems:
+        return VerificationReport(tuple(problems), values)
+    level = Criterion.parse(result.bound_level) if result.bound_level else config.criteria[-1]
+    if level not in config.criteria:
+        problems.append(f"bound_level {level.value} is not a level of the objective")
+        return VerificationReport(tuple(problems), values)
+    objective = values[level.value]
     # Each patient receives at most once: no bound can exceed the sum of their best arcs.
     best_in: dict[str, float] = {}
     for (donor, patient), w in arc_weight.items():
         if paired_with.get(donor) != patient:
-            gain = 1.0 if config.objective is Objective.MAX_TRANSPLANTS else w
+            gain = w if level is Criterion.WEIGHT else 1.0
             best_in[patient] = max(best_in.get(patient, 0.0), gain)
     ceiling = sum(best_in.values())
+    bounded_by_ceiling = level in (
+        Criterion.TRANSPLANTS,
+        Criterion.WEIGHT,
+        Criterion.EXPECTED_TRANSPLANTS,
+    )
+    # A minimised level's bound is a lower bound: compare on the maximised scale.
+    sign = -1.0 if level.minimised else 1.0
     if result.bound is not None:
-        if result.bound > ceiling + _TOL * max(1.0, ceiling):
+        bound, value = sign * result.bound, sign * objective
+        tol = _TOL * max(1.0, abs(value))
+        if bounded_by_ceiling and result.bound > ceiling + _TOL * max(1.0, ceiling):
             problems.append(
                 f"bound {result.bound} exceeds {ceiling}, the most any plan can reach "
                 "(each patient receives at most once)"
             )
-        if result.bound < objective - _TOL * max(1.0, abs(objective)):
-            problems.append(f"bound {result.bound} is below the objective value {objective}")
-        if result.status is Status.OPTIMAL and result.bound > objective + _TOL * max(
-            1.0, objective
-        ):
-            problems.append(f"status optimal but bound {result.bound} exceeds value {objective}")
+        if bound < value - tol:
+            problems.append(
+                f"bound {result.bound} is on the wrong side of the {level.value} value "
+                f"{objective}"
+            )
+        if result.status is Status.OPTIMAL and bound > value + tol:
+            problems.append(
+                f"status optimal but bound {result.bound} differs from the {level.value} "
+                f"value {objective}"
+            )
     elif result.status is Status.OPTIMAL:
         problems.append("status optimal without a proven bound")
     return VerificationReport(tuple(problems), values)
+
+
+class _LevelCounter:
+    """Every criterion's total over a plan, from the instance's records alone."""
+
+    def __init__(self, instance: Instance, config: SolverConfig) -> None:
+        self.criteria = config.criteria
+        self.totals = dict.fromkeys(self.criteria, 0.0)
+        self.age: dict[str, float | None] = {d.id: d.age for d in instance.donors}
+        self.donors_of: dict[str, list[str]] = {}
+        self.giver_of: dict[str, str] = {}  # donor id -> the vertex (pair or altruist) giving
+        for d in instance.donors:
+            self.giver_of[d.id] = d.patient if d.patient is not None else d.id
+            if d.patient is not None:
+                self.donors_of.setdefault(d.patient, []).append(d.id)
+        self.can_give: set[tuple[str, str]] = set()
+        self.probability: dict[tuple[str, str], float | None] = {}
+        for a in instance.arcs:
+            self.can_give.add((self.giver_of[a.donor], a.patient))
+            self.probability[(a.donor, a.patient)] = a.probability
+        self.default_probability = config.default_probability
+
+    def _age_points(self, giver: str, receiver_donor: str) -> float:
+        a, b = self.age.get(giver), self.age.get(receiver_donor)
+        if a is None or b is None:
+            return 0.0
+        diff = abs(a - b)
+        return (3.0 if diff <= 20 else 0.0) + round(1e-5 * (70 - diff) ** 2, 5)
+
+    def _success(self, donor: str, patient: str) -> float:
+        p = self.probability.get((donor, patient))
+        if p is None:
+            p = self.default_probability
+        return 1.0 if p is None else p
+
+    def add(self, ex: Exchange) -> None:
+        v, d = ex.vertices, ex.donations
+        cycle = ex.kind is ExchangeKind.CYCLE
+        n = len(d)
+        three_way = n == (3 if cycle else 2)
+        back = 0
+        if three_way and cycle:
+            back = sum((v[(i + 1) % 3], v[i]) in self.can_give for i in range(3))
+        elif three_way:
+            # The first pair can always give to the waiting list (the altruist's place).
+            back = 1 + ((v[2], v[1]) in self.can_give) + ((v[0], v[2]) in self.can_give)
+        p = [self._success(x.donor, x.patient) for x in d]
+        expected = n * math.prod(p) if cycle else sum(math.prod(p[:i + 1]) for i in range(n))
+        score = 0.0
+        for i, x in enumerate(d):
+            score += x.weight
+            if cycle or i + 1 < n:
+                score += self._age_points(x.donor, d[(i + 1) % n].donor)
+            else:
+                score += max(
+                    (self._age_points(x.donor, r) for r in self.donors_of.get(x.patient, [])),
+                    default=0.0,
+                )
+        gains = {
+            Criterion.TRANSPLANTS: float(n),
+            Criterion.WEIGHT: sum(x.weight for x in d),
+            Criterion.EXPECTED_TRANSPLANTS: expected,
+            Criterion.EFFECTIVE_TWO_WAY: float(n == (2 if cycle else 1) or back > 0),
+            Criterion.ALTRUISTS_IN_SHORT_CHAINS: float(not cycle and n <= 2),
+            Criterion.THREE_WAY: float(three_way),
+            Criterion.BACK_ARCS: float(back),
+            Criterion.SCORE: round(score, 5),
+        }
+        for c in self.criteria:
+            self.totals[c] += gains[c]

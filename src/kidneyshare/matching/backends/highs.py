@@ -8,7 +8,9 @@ Mathematical Programming Computation 10, 119-142. https://highs.dev
 
 from __future__ import annotations
 
+import logging
 import time
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -21,6 +23,8 @@ from kidneyshare.matching.linear import (
     BackendSolution,
     LinearModel,
 )
+
+log = logging.getLogger(__name__)
 
 __all__ = ["NATIVE_STATUS", "HighsBackend"]
 
@@ -92,9 +96,10 @@ class HighsBackend(Backend):
             if options.interior:
                 h.setOptionValue("run_crossover", "off")
         if not relax:
-            # Whole-valued objectives: a gap below 1 already proves optimality.
+            # Whole-valued objectives: a gap below 1 already proves optimality; asking
+            # for half leaves room for HiGHS's own tolerances.
             h.setOptionValue("mip_rel_gap", 0.0)
-            h.setOptionValue("mip_abs_gap", 1.0 - 1e-6 if options.integral_objective else 1e-7)
+            h.setOptionValue("mip_abs_gap", 0.5 if options.integral_objective else 1e-7)
         a = model.rows.tocsc()
         a.sort_indices()
         integrality = (
@@ -133,6 +138,17 @@ class HighsBackend(Backend):
         if sol.value_valid and outcome in (BackendOutcome.OPTIMAL, BackendOutcome.TIME_LIMIT):
             x = np.asarray(sol.col_value, dtype=np.float64)
             objective = float(model.objective @ x)
+            claimed = _info_value(info, "objective_function_value")
+            if (
+                options.initial is not None
+                and not relax
+                and claimed is not None
+                and abs(claimed - objective) > 1e-6 * max(1.0, abs(claimed))
+            ):
+                # HiGHS 1.16 can solve a MIP in presolve, report the optimum's value and
+                # hand back the starting solution as its solution. Solve again cold.
+                log.debug("HiGHS returned its start (%s) for an optimum of %s", objective, claimed)
+                return self.solve(model, replace(options, initial=None))
         bound: float | None = None
         row_duals = None
         if relax:

@@ -41,6 +41,12 @@ class ExchangeColumns:
     def __len__(self) -> int:
         return int(self.offsets[-1])
 
+    def with_values(self, values: FloatArray) -> ExchangeColumns:
+        """The same columns with another objective (one level of a hierarchy)."""
+        other = object.__new__(ExchangeColumns)
+        other.blocks, other.offsets, other.values = self.blocks, self.offsets, values
+        return other
+
     def reduced_costs(self, duals: FloatArray) -> FloatArray:
         """Objective minus the duals of the vertex rows each exchange uses."""
         if not self.blocks:

@@ -1,0 +1,171 @@
+"""The value of every enumerated exchange under each :class:`Criterion`, vectorised.
+
+A hierarchy is solved one level at a time over the same columns, so each criterion
+only has to say what one cycle or chain is worth. Definitions (docs/objectives.md):
+
+- *two-way / three-way exchange*: a cycle of 2 / 3 pairs, or a chain of 1 / 2 pairs
+  (the altruist and the chain's final donation to the deceased-donor waiting list make
+  it a 2- / 3-donor exchange, as the UK scheme counts).
+- *back-arc* of a three-way exchange: for each donation u -> v in it, an arc v -> u.
+  In a chain the altruist stands for the waiting list, to which every pair's donor can
+  give, so the back-arc from the first pair to the altruist always exists; the one from
+  the altruist to the second pair exists when the altruist is compatible with it.
+- *effective two-way*: a two-way exchange, or a three-way one with a back-arc (every
+  three-way chain has one, see above): it still gives two transplants if one fails.
+- *score*: each in-pool donation's arc weight plus the UK donor-age rule: 3 points when
+  the giving donor and the receiving pair's own donor differ in age by at most 20
+  years, plus a tie-break of 1e-5 * (70 - age difference)^2 rounded to 5 decimals; no
+  age points where an age is unknown. The receiving pair's donor is the one giving the
+  next donation; at a chain's end (the donation to the waiting list) the pair's donor
+  with the most points.
+- *expected transplants*: a cycle gives its length times the product of its arcs'
+  success probabilities (all or nothing); a chain gives the expected length of its
+  successful prefix, sum over i of the product of its first i probabilities.
+
+References
+----------
+Manlove, D. F., O'Malley, G. (2014). Paired and altruistic kidney donation in the UK:
+algorithms and experimentation. ACM J. Experimental Algorithmics 19, 2.6.
+Delorme, M., et al. (2022). Improved instance generation for kidney exchange
+programmes. Computers & Operations Research 141. (the age rule's figures)
+Dickerson, J. P., Procaccia, A. D., Sandholm, T. (2019). Failure-aware kidney exchange.
+Management Science 65(4). (expected transplants of cycles and chains)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from kidneyshare.matching.config import Criterion
+from kidneyshare.matching.enumeration import ExchangeBlock
+from kidneyshare.matching.graph import CompatibilityGraph
+from kidneyshare.model import Instance
+
+__all__ = ["ARC_LOCAL", "CriterionData", "age_points", "block_values", "chain_arc_values"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+# Criteria whose value is a sum over arcs, position-free: PICEF's chain-arc variables
+# can carry them. The others need whole chains (the cycle formulation).
+ARC_LOCAL = frozenset({Criterion.TRANSPLANTS, Criterion.WEIGHT})
+
+AGE_BONUS = 3.0
+AGE_BONUS_WITHIN = 20.0
+AGE_TIE_BREAK_FACTOR = 1e-5
+AGE_TIE_BREAK_SPAN = 70.0
+
+
+def age_points(giver_age: FloatArray, receiver_donor_age: FloatArray) -> FloatArray:
+    """UK age rule for donations: bonus plus tie-break, 0 where an age is unknown."""
+    diff = np.abs(giver_age - receiver_donor_age)
+    known = ~np.isnan(diff)
+    d = np.where(known, diff, 0.0)
+    points = np.where(d <= AGE_BONUS_WITHIN, AGE_BONUS, 0.0)
+    points = points + np.round(AGE_TIE_BREAK_FACTOR * (AGE_TIE_BREAK_SPAN - d) ** 2, 5)
+    return np.where(known, points, 0.0)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CriterionData:
+    """What the criteria need beyond the graph: donor ages, per arc and per pair."""
+
+    graph: CompatibilityGraph
+    giver_age: FloatArray
+    """Age of the donor giving each arc (nan when unknown); the receiving pair's donor of
+    a donation is the giver of the exchange's next donation."""
+    end_points: FloatArray
+    """Age points of each arc when it ends a chain: best over the receiver's donors."""
+
+    @classmethod
+    def build(cls, instance: Instance, graph: CompatibilityGraph) -> CriterionData:
+        age: dict[str, float] = {
+            d.id: (math.nan if d.age is None else float(d.age)) for d in instance.donors
+        }
+        giver_age = np.array([age[d] for d in graph.donor], dtype=np.float64)
+        slots: list[list[float]] = [[] for _ in range(graph.n_pairs)]
+        number = {pid: i for i, pid in enumerate(graph.ids[: graph.n_pairs])}
+        for d in instance.donors:
+            if d.patient is not None:
+                slots[number[d.patient]].append(age[d.id])
+        width = max((len(s) for s in slots), default=1)
+        table = np.full((graph.n_pairs, max(width, 1)), np.nan)
+        for i, s in enumerate(slots):
+            table[i, : len(s)] = s
+        end_points = np.zeros(graph.n_arcs)
+        for j in range(table.shape[1]):
+            end_points = np.maximum(end_points, age_points(giver_age, table[graph.dst, j]))
+        return cls(graph, giver_age, end_points)
+
+
+def block_values(
+    criterion: Criterion,
+    g: CompatibilityGraph,
+    block: ExchangeBlock,
+    data: CriterionData | None = None,
+) -> FloatArray:
+    """The criterion's value of each exchange of ``block`` (a count for ``THREE_WAY``,
+    which the caller minimises); ``SCORE`` needs the donor ages in ``data``."""
+    arcs, m = block.arcs, len(block)
+    k = block.length
+    if criterion is Criterion.TRANSPLANTS:
+        return np.full(m, float(k))
+    if criterion is Criterion.WEIGHT:
+        return g.weight[arcs].sum(axis=1)  # type: ignore[no-any-return]
+    if criterion is Criterion.EXPECTED_TRANSPLANTS:
+        p = g.probability[arcs]
+        if block.is_cycle:
+            return k * p.prod(axis=1)  # type: ignore[no-any-return]
+        return np.cumprod(p, axis=1).sum(axis=1)  # type: ignore[no-any-return]
+    if criterion is Criterion.SCORE:
+        if data is None:
+            raise ValueError("the score criterion needs donor ages (CriterionData)")
+        points = np.zeros((m, k))
+        if block.is_cycle:
+            nxt = np.roll(arcs, -1, axis=1)
+            points = age_points(data.giver_age[arcs], data.giver_age[nxt])
+        elif k:
+            if k > 1:
+                points[:, :-1] = age_points(
+                    data.giver_age[arcs[:, :-1]], data.giver_age[arcs[:, 1:]]
+                )
+            points[:, -1] = data.end_points[arcs[:, -1]]
+        return np.round(g.weight[arcs].sum(axis=1) + points.sum(axis=1), 5)  # type: ignore[no-any-return]
+    three_way = k == (3 if block.is_cycle else 2)
+    if criterion is Criterion.THREE_WAY:
+        return np.full(m, 1.0 if three_way else 0.0)
+    if criterion is Criterion.ALTRUISTS_IN_SHORT_CHAINS:
+        return np.full(m, 1.0 if not block.is_cycle and k <= 2 else 0.0)
+    back = _back_arcs(g, block) if three_way else np.zeros(m)
+    if criterion is Criterion.BACK_ARCS:
+        return back
+    # EFFECTIVE_TWO_WAY
+    two_way = k == (2 if block.is_cycle else 1)
+    if two_way:
+        return np.ones(m)
+    return (back > 0).astype(np.float64) if three_way else np.zeros(m)
+
+
+def _back_arcs(g: CompatibilityGraph, block: ExchangeBlock) -> FloatArray:
+    v = block.vertices
+    if block.is_cycle:
+        reverse = [(v[:, 1], v[:, 0]), (v[:, 2], v[:, 1]), (v[:, 0], v[:, 2])]
+        found = sum((g.find_arcs(s, t) >= 0).astype(np.float64) for s, t in reverse)
+        return np.asarray(found, dtype=np.float64)
+    # (altruist, p1, p2): p1 -> waiting list always; p2 -> p1; altruist -> p2.
+    p2_to_p1 = g.find_arcs(v[:, 2], v[:, 1]) >= 0
+    altruist_to_p2 = g.find_arcs(v[:, 0], v[:, 2]) >= 0
+    return 1.0 + p2_to_p1.astype(np.float64) + altruist_to_p2.astype(np.float64)
+
+
+def chain_arc_values(criterion: Criterion, graph: CompatibilityGraph, arcs: IntArray) -> FloatArray:
+    """Value of PICEF chain-arc variables (arc-local criteria only)."""
+    if criterion is Criterion.TRANSPLANTS:
+        return np.ones(len(arcs))
+    if criterion is Criterion.WEIGHT:
+        return graph.weight[arcs]
+    raise ValueError(f"{criterion.value} is not a sum over arcs")

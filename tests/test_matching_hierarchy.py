@@ -1,0 +1,252 @@
+"""Hierarchies (UK, custom) and the failure-aware objective against the brute-force oracle,
+plus pools where the right answer is known by construction."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests.oracle import oracle_levels
+from tests.strategies import aged_instances, describe
+
+from kidneyshare.errors import ConfigError
+from kidneyshare.matching import Criterion, Objective, SolverConfig, Status, solve, verify
+from kidneyshare.model import Arc, Donor, Instance, Patient
+
+OBJECTIVES = [
+    SolverConfig(objective=Objective.UK),
+    SolverConfig(objective=Objective.UK_NHSBT),
+    SolverConfig(objective=Objective.EXPECTED),
+    SolverConfig(objective=Objective.HIERARCHY, levels=(Criterion.WEIGHT, Criterion.TRANSPLANTS)),
+    SolverConfig(
+        objective=Objective.HIERARCHY,
+        levels=(Criterion.THREE_WAY, Criterion.TRANSPLANTS, Criterion.SCORE),
+    ),
+]
+
+
+def _check(instance: Instance, config: SolverConfig) -> None:
+    result = solve(instance, config)
+    where = (
+        f"{config.objective.value} {[c.value for c in config.criteria]} "
+        f"K={config.max_cycle} L={config.max_chain}: {describe(instance)}"
+    )
+    assert result.status is Status.OPTIMAL, (where, result.message)
+    assert verify(instance, config, result).ok
+    names = tuple(c.value for c in config.criteria)
+    expected, _ = oracle_levels(
+        instance, max_cycle=config.max_cycle, max_chain=config.max_chain, levels=names
+    )
+    for name in names:
+        assert result.values[name] == pytest.approx(expected[name], abs=1e-6), (name, where)
+    assert result.bound == pytest.approx(result.values[names[-1]], abs=1e-6)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    instance=aged_instances(),
+    config=st.sampled_from(OBJECTIVES),
+    k=st.integers(2, 4),
+    max_chain=st.integers(0, 3),
+)
+def test_levels_reach_the_lexicographic_oracle(
+    instance: Instance, config: SolverConfig, k: int, max_chain: int
+) -> None:
+    _check(instance, replace(config, max_cycle=k, max_chain=max_chain))
+
+
+@pytest.mark.parametrize("direct_limit", [0, None])
+def test_every_master_path_keeps_earlier_levels(
+    monkeypatch: pytest.MonkeyPatch, direct_limit: int | None
+) -> None:
+    """The LP-then-restricted-MIP path (direct limit 0) with side rows, as well as the
+    whole MIP, on seeded pools."""
+    from kidneyshare.matching import master
+
+    if direct_limit is not None:
+        monkeypatch.setattr(master, "DIRECT_LIMIT", direct_limit)
+    for seed in range(10):
+        inst = _seeded(seed)
+        for config in OBJECTIVES:
+            _check(inst, replace(config, max_cycle=3, max_chain=2))
+
+
+def _seeded(seed: int) -> Instance:
+    import random
+
+    rng = random.Random(seed)
+    n = 7
+    patients = [Patient(f"p{i}") for i in range(1, n + 1)]
+    donors = [Donor(f"d{i}", f"p{i}", age=float(rng.randint(20, 70))) for i in range(1, n + 1)]
+    donors += [Donor("a1", None, age=45.0), Donor("a2", None, age=None)]
+    arcs = [
+        Arc(d.id, p.id, float(rng.randint(0, 5)), rng.choice([0.5, 0.8, 1.0]))
+        for d in donors
+        for p in patients
+        if d.patient != p.id and rng.random() < 0.45
+    ]
+    return Instance(patients, donors, arcs, name=f"seeded-{seed}")
+
+
+def _pool(
+    arcs: list[tuple[str, str]], ages: dict[str, float] | None = None, **prob: float
+) -> Instance:
+    """Pairs p<i> with donor d<i> (altruists a<i>); ``arcs`` as (giver vertex, patient)."""
+    ages = ages or {}
+    vertices = sorted({v for arc in arcs for v in arc})
+    patients = [Patient(v) for v in vertices if v.startswith("p")]
+    donors = [
+        Donor(
+            f"d{v[1:]}" if v.startswith("p") else v,
+            v if v.startswith("p") else None,
+            age=ages.get(v),
+        )
+        for v in vertices
+    ]
+    donor_of = {v: (f"d{v[1:]}" if v.startswith("p") else v) for v in vertices}
+    return Instance(
+        patients,
+        donors,
+        [Arc(donor_of[u], v, 1.0, prob.get(f"{u}_{v}", 1.0)) for u, v in arcs],
+    )
+
+
+def test_uk_prefers_an_effective_two_way_to_more_transplants() -> None:
+    # A 3-cycle without back-arcs (3 transplants) against a 2-cycle sharing p3 (2).
+    pool = _pool([("p1", "p2"), ("p2", "p3"), ("p3", "p1"), ("p3", "p4"), ("p4", "p3")])
+    most = solve(pool, SolverConfig(objective="max-transplants", max_chain=0))
+    assert [c.vertices for c in most.cycles] == [("p1", "p2", "p3")]
+    uk = solve(pool, SolverConfig(objective="uk", max_chain=0))
+    assert [c.vertices for c in uk.cycles] == [("p3", "p4")]
+    assert uk.values["effective-two-way"] == 1
+    assert uk.values["transplants"] == 2
+    assert uk.values["three-way"] == 0
+
+
+def test_back_arcs_make_a_three_way_effective() -> None:
+    # A 3-cycle with the back-arc p2 -> p1 (which also makes the 2-cycle p1, p2): both
+    # are one effective two-way, and the 3-cycle's 3 transplants beat 2.
+    pool = _pool([("p1", "p2"), ("p2", "p3"), ("p3", "p1"), ("p2", "p1")])
+    uk = solve(pool, SolverConfig(objective="uk", max_chain=0))
+    assert [c.vertices for c in uk.cycles] == [("p1", "p2", "p3")]
+    assert uk.values == {
+        "transplants": 3.0,
+        "effective-two-way": 1.0,
+        "back-arcs": 1.0,
+        "three-way": 1.0,
+        "score": 3.0 * 1.0,
+    }
+
+
+def test_chains_count_as_the_scheme_counts_them() -> None:
+    # a1 -> p1 -> p2: a three-way chain; its back-arc to the altruist (p1's donor to the
+    # waiting list) always exists, and p2 -> p1 adds a second.
+    pool = _pool([("a1", "p1"), ("p1", "p2"), ("p2", "p1")])
+    config = SolverConfig(objective="uk", max_cycle=0, max_chain=2)
+    result = solve(pool, config)
+    assert [c.vertices for c in result.chains] == [("a1", "p1", "p2")]
+    assert result.values["effective-two-way"] == 1
+    assert result.values["three-way"] == 1
+    assert result.values["back-arcs"] == 2
+
+
+def test_age_rule_breaks_a_tie_between_equal_weights() -> None:
+    # p1 can swap with p2 or with p3 (equal weights); p1's donor is 40, p2's 70, p3's 45.
+    ages = {"p1": 40.0, "p2": 70.0, "p3": 45.0}
+    pool = _pool([("p1", "p2"), ("p2", "p1"), ("p1", "p3"), ("p3", "p1")], ages)
+    result = solve(pool, SolverConfig(objective="uk", max_chain=0))
+    assert [c.vertices for c in result.cycles] == [("p1", "p3")]
+    # Two donations, each 1 + 3 (within 20 years) + 1e-5 * (70 - 5)^2.
+    assert result.values["score"] == pytest.approx(2 * (1 + 3 + round(1e-5 * 65**2, 5)))
+
+
+def test_expected_transplants_prefer_the_reliable_exchange() -> None:
+    # A 3-cycle of unreliable arcs (3 * 0.5^3 = 0.375) against a sure 2-cycle on p1.
+    pool = _pool(
+        [("p1", "p2"), ("p2", "p3"), ("p3", "p1"), ("p1", "p4"), ("p4", "p1")],
+        p1_p2=0.5,
+        p2_p3=0.5,
+        p3_p1=0.5,
+    )
+    result = solve(pool, SolverConfig(objective="expected", max_chain=0))
+    assert [c.vertices for c in result.cycles] == [("p1", "p4")]
+    assert result.values["expected-transplants"] == pytest.approx(2.0)
+
+
+def test_expected_values_a_chain_by_its_successful_prefix() -> None:
+    pool = _pool([("a1", "p1"), ("p1", "p2"), ("p2", "p3")], a1_p1=0.5, p1_p2=0.5, p2_p3=0.5)
+    result = solve(pool, SolverConfig(objective="expected", max_cycle=0, max_chain=3))
+    assert result.values["expected-transplants"] == pytest.approx(0.5 + 0.25 + 0.125)
+
+
+def test_expected_needs_a_probability_for_every_arc() -> None:
+    pool = Instance(
+        [Patient("p1"), Patient("p2")],
+        [Donor("d1", "p1"), Donor("d2", "p2")],
+        [Arc("d1", "p2", 1.0, 0.5), Arc("d2", "p1", 1.0)],
+    )
+    with pytest.raises(ConfigError, match="d2->p1 has no success probability"):
+        solve(pool, SolverConfig(objective="expected"))
+    result = solve(pool, SolverConfig(objective="expected", default_probability=0.5))
+    assert result.values["expected-transplants"] == pytest.approx(2 * 0.25)
+
+
+def test_configuration_errors_name_the_problem() -> None:
+    with pytest.raises(ConfigError, match="needs at least one criterion"):
+        SolverConfig(objective="hierarchy")
+    with pytest.raises(ConfigError, match="only the hierarchy objective takes levels"):
+        SolverConfig(objective="uk", levels=("transplants",))
+    with pytest.raises(ConfigError, match="unknown criterion 'size'"):
+        SolverConfig(objective="hierarchy", levels=("size",))
+    with pytest.raises(ConfigError, match="appears twice"):
+        SolverConfig(objective="hierarchy", levels=("transplants", "transplants"))
+    with pytest.raises(ConfigError, match="default_probability"):
+        SolverConfig(default_probability=1.5)
+    pool = _pool([("p1", "p2"), ("p2", "p1")])
+    with pytest.raises(ConfigError, match="picef cannot express"):
+        solve(pool, SolverConfig(objective="uk", formulation="picef"))
+
+
+def test_picef_carries_arc_sums_through_a_hierarchy() -> None:
+    config = SolverConfig(
+        objective="hierarchy", levels=("transplants", "weight"), formulation="picef"
+    )
+    for seed in range(6):
+        inst = _seeded(seed)
+        picef = solve(inst, config)
+        cycle = solve(inst, replace(config, formulation="cycle"))
+        assert picef.status is Status.OPTIMAL
+        assert picef.values == pytest.approx(cycle.values)
+
+
+def test_verifier_rejects_a_tampered_level() -> None:
+    pool = _pool([("p1", "p2"), ("p2", "p3"), ("p3", "p1"), ("p2", "p1")])
+    config = SolverConfig(objective="uk", max_chain=0)
+    result = solve(pool, config)
+    tampered = replace(result, values={**result.values, "back-arcs": 3.0})
+    report = verify(pool, config, tampered)
+    assert not report.ok
+    assert any("back-arcs reported 3.0, recomputed 1.0" in p for p in report.problems)
+
+
+def test_json_reports_every_level() -> None:
+    pool = _pool([("p1", "p2"), ("p2", "p1")])
+    out = solve(pool, SolverConfig(objective="uk")).to_json()
+    assert out["objective"] == "uk"
+    assert list(out["values"]) == [
+        "transplants",
+        "effective-two-way",
+        "back-arcs",
+        "three-way",
+        "score",
+    ]
+    assert out["config"]["levels"] == [
+        "effective-two-way",
+        "transplants",
+        "back-arcs",
+        "three-way",
+        "score",
+    ]
+    assert out["bound_level"] == "score"
