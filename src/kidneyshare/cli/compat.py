@@ -1,12 +1,17 @@
-"""Compatibility commands: ``crossmatch`` (one donor against one patient)."""
+"""Compatibility commands: ``crossmatch`` (one donor against one patient), ``build-pool``
+(clinical records -> pool) and ``why`` (one donor-patient combination explained)."""
 
 from __future__ import annotations
 
+import json
+import os
+from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from kidneyshare.cli.output import write_json
+from kidneyshare.cli.output import info, write_json
 from kidneyshare.compatibility import (
     DEFAULT_A2_TITRE_MAX,
     AboType,
@@ -15,10 +20,50 @@ from kidneyshare.compatibility import (
     judge,
     parse_hla_names,
 )
+from kidneyshare.compatibility.builder import BuiltPool, build_pool
+from kidneyshare.compatibility.records_json import read_records
+from kidneyshare.errors import ConfigError
+from kidneyshare.formats import FORMATS, dump_instance, write_instance
+from kidneyshare.formats._files import write_text
 
-__all__ = ["crossmatch_command"]
+__all__ = ["build_pool_command", "crossmatch_command", "why_command"]
 
 _ABO_NAMES = ", ".join(t.value for t in AboType)
+_STDOUT = "-"
+
+A2Rule = Annotated[
+    bool,
+    typer.Option(
+        "--a2-rule",
+        help="Allow A2/A2B donors to O/B patients whose anti-A titre is at most --titre-max.",
+    ),
+]
+TitreMax = Annotated[
+    int, typer.Option("--titre-max", min=0, help="Highest anti-A titre for the A2 rule.")
+]
+AboiTitreMax = Annotated[
+    int | None,
+    typer.Option(
+        "--aboi-titre-max",
+        min=0,
+        help="Allow ABO-incompatible transplants when the patient's antibody titres "
+        "against the donor's antigens are at most this (never, if unset).",
+    ),
+]
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Date waiting time is counted to, YYYY-MM-DD (default: the latest date "
+        "recorded in the records).",
+    ),
+]
+RecordsArgument = Annotated[
+    Path,
+    typer.Argument(
+        metavar="RECORDS", help="Clinical records JSON (docs/compatibility.md).", show_default=False
+    ),
+]
 
 
 def _render(verdict: Compatibility) -> None:
@@ -106,3 +151,95 @@ def crossmatch_command(
         write_json(verdict.to_json())
     else:
         _render(verdict)
+
+
+def _as_of(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--as-of: expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _build(
+    records: Path, a2_rule: bool, titre_max: int, aboi_titre_max: int | None, as_of: str | None
+) -> BuiltPool:
+    policy = CompatibilityPolicy(
+        a2_rule=a2_rule, a2_titre_max=titre_max, abo_incompatible_titre_max=aboi_titre_max
+    )
+    return build_pool(read_records(records), policy, as_of=_as_of(as_of))
+
+
+def build_pool_command(
+    records: RecordsArgument,
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="Pool file to write (- for stdout)."),
+    ] = Path(_STDOUT),
+    format_name: Annotated[
+        str, typer.Option("--format", help=f"Output format: {', '.join(FORMATS)}.")
+    ] = "native",
+    explain: Annotated[
+        Path | None,
+        typer.Option(
+            "--explain",
+            help="Also write every donor-patient assessment (arc or not, and why) as JSON.",
+        ),
+    ] = None,
+    a2_rule: A2Rule = False,
+    titre_max: TitreMax = DEFAULT_A2_TITRE_MAX,
+    aboi_titre_max: AboiTitreMax = None,
+    as_of: AsOf = None,
+) -> None:
+    """Build a pool from clinical records: ABO rule, virtual crossmatch and score for
+    every donor and patient; compatible combinations become weighted arcs."""
+    if format_name not in FORMATS:
+        raise ConfigError(
+            f"--format: unknown format {format_name!r}; expected one of {', '.join(FORMATS)}"
+        )
+    built = _build(records, a2_rule, titre_max, aboi_titre_max, as_of)
+    pool = built.instance
+    if explain is not None:
+        document = {
+            "records": os.fspath(records),
+            "assessments": [a.to_json() for a in built.assessments.values()],
+        }
+        write_text(explain, json.dumps(document, ensure_ascii=False, indent=1) + "\n")
+    if os.fspath(output) == _STDOUT:
+        if format_name == "preflib":
+            raise ConfigError("--output: PrefLib writes a .wmd and a .dat; expected a file path")
+        typer.echo(dump_instance(pool, format_name), nl=False)
+    else:
+        write_instance(pool, output, format_name)
+    excluded = built.exclusions()
+    info(
+        f"built {len(pool.patients)} pairs, {len(pool.altruists)} altruists, "
+        f"{len(pool.arcs)} arcs from {records}; no arc: {excluded['abo']} ABO, "
+        f"{excluded['crossmatch']} crossmatch, {excluded['abo_and_crossmatch']} both"
+    )
+
+
+def why_command(
+    donor: Annotated[str, typer.Argument(metavar="DONOR", help="Donor id.")],
+    patient: Annotated[str, typer.Argument(metavar="PATIENT", help="Patient id.")],
+    records: Annotated[
+        Path, typer.Option("--records", help="Clinical records JSON the pool is built from.")
+    ],
+    a2_rule: A2Rule = False,
+    titre_max: TitreMax = DEFAULT_A2_TITRE_MAX,
+    aboi_titre_max: AboiTitreMax = None,
+    as_of: AsOf = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object on stdout.")
+    ] = False,
+) -> None:
+    """Explain why DONOR can or cannot give to PATIENT in the pool built from RECORDS
+    (use the same policy options as build-pool)."""
+    assessment = _build(records, a2_rule, titre_max, aboi_titre_max, as_of).why(donor, patient)
+    if json_output:
+        write_json(assessment.to_json())
+        return
+    typer.echo(assessment.summary())
+    for line in assessment.reasons():
+        typer.echo(f"  {line}")
