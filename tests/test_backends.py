@@ -31,12 +31,13 @@ from hypothesis import strategies as st
 
 from kidneyshare.errors import ConfigError, SolverError
 from kidneyshare.generators import generate_saidman
-from kidneyshare.matching import Objective, Result, SolverConfig, Status, solve, verify
+from kidneyshare.matching import Objective, SolverConfig
 from kidneyshare.matching.backends import BACKENDS, Backend, Capability, get_backend
 from kidneyshare.matching.linear import BackendOptions, BackendOutcome, LinearModel
 from kidneyshare.model import Instance
 from oracle import oracle_optimum
 from strategies import describe, instances, random_instance
+from test_matching_oracle import solved
 
 TOL = 1e-6
 OBJECTIVES = (Objective.MAX_TRANSPLANTS, Objective.MAX_WEIGHT)
@@ -202,6 +203,17 @@ def _triangle() -> LinearModel:
     )
 
 
+def _packing(objective: list[float], col_upper: float = 1.0) -> LinearModel:
+    """Five exchanges over four vertices (each vertex at most once)."""
+    return _model(
+        objective,
+        [[1, 0, 1, 1, 0], [1, 1, 0, 0, 1], [0, 1, 1, 1, 0], [0, 0, 0, 1, 1]],
+        [-np.inf] * 4,
+        [1.0] * 4,
+        col_upper=col_upper,
+    )
+
+
 def _market_split(seed: int = 3) -> tuple[LinearModel, np.ndarray]:
     """A market-split model (Cornuéjols & Dawande 1999): 4 equality rows over 30 binary
     columns with a planted solution. Finding any solution, let alone proving one optimal,
@@ -258,13 +270,7 @@ def test_lp_duals_follow_the_convention(name: str) -> None:
 def test_degenerate_lp_duals_are_dual_feasible(name: str) -> None:
     # A packing LP with many optimal duals: whichever the solver returns must be
     # sign-feasible and prove the LP value (weak duality with equality).
-    model = _model(
-        [1.0, 1.0, 1.0, 2.0, 1.5],
-        [[1, 0, 1, 1, 0], [1, 1, 0, 0, 1], [0, 1, 1, 1, 0], [0, 0, 0, 1, 1]],
-        [-np.inf] * 4,
-        [1.0] * 4,
-        col_upper=np.inf,
-    )
+    model = _packing([1.0, 1.0, 1.0, 2.0, 1.5], col_upper=np.inf)
     sol = get_backend(name).solve(model, BackendOptions(relax=True))
     assert sol.outcome is BackendOutcome.OPTIMAL and sol.row_duals is not None
     assert np.all(sol.row_duals >= -TOL)
@@ -322,12 +328,7 @@ def test_warm_start_is_accepted(name: str) -> None:
 
 @pytest.mark.parametrize("name", ALL_BACKENDS)
 def test_every_option_is_accepted_and_runs_repeat(name: str) -> None:
-    model = _model(
-        [3.0, 2.0, 2.0, 1.0, 2.5],
-        [[1, 1, 0, 0, 1], [0, 1, 1, 0, 0], [1, 0, 1, 1, 0], [0, 0, 0, 1, 1]],
-        [-np.inf] * 4,
-        [1.0] * 4,
-    )
+    model = _packing([3.0, 2.0, 2.0, 1.0, 2.5])
     backend = get_backend(name)
     plain = backend.solve(model, BackendOptions())
     options = BackendOptions(
@@ -341,7 +342,7 @@ def test_every_option_is_accepted_and_runs_repeat(name: str) -> None:
     first, second = backend.solve(model, options), backend.solve(model, options)
     for sol in (plain, first, second):
         assert sol.outcome is BackendOutcome.OPTIMAL, sol.native_status
-        assert sol.objective == pytest.approx(4.5)  # columns 2 and 4, the only optimum
+        assert sol.objective == pytest.approx(4.5)  # exchanges 2 and 4, the only optimum
     assert first.x is not None and second.x is not None
     assert np.array_equal(first.x, second.x)
 
@@ -349,35 +350,35 @@ def test_every_option_is_accepted_and_runs_repeat(name: str) -> None:
 # -- the matrix: every backend through solve() ------------------------------------------
 
 
-def _solved(instance: Instance, config: SolverConfig) -> Result:
-    result = solve(instance, config)
-    where = f"\nconfig={config}\npool: {describe(instance)}"
-    assert result.status is Status.OPTIMAL, f"status {result.status}: {result.message}{where}"
-    report = verify(instance, config, result)
-    assert report.ok, f"verify: {report.problems}{where}"
-    assert result.bound is not None and result.bound >= result.objective_value - TOL, where
-    return result
+def _configs(max_cycle: int, max_chain: int, backend: str = "highs") -> list[SolverConfig]:
+    """Both objectives with both formulations."""
+    return [
+        SolverConfig(
+            max_cycle=max_cycle,
+            max_chain=max_chain,
+            objective=objective,
+            formulation=formulation,
+            backend=backend,
+        )
+        for objective in OBJECTIVES
+        for formulation in FORMULATIONS
+    ]
 
 
 def _check_against_oracle(backend: str, instance: Instance, max_cycle: int, max_chain: int) -> None:
-    for objective in OBJECTIVES:
+    for config in _configs(max_cycle, max_chain, backend):
         expected = oracle_optimum(
-            instance, max_cycle=max_cycle, max_chain=max_chain, objective=ORACLE_NAME[objective]
+            instance,
+            max_cycle=max_cycle,
+            max_chain=max_chain,
+            objective=ORACLE_NAME[config.objective],
         )
-        for formulation in FORMULATIONS:
-            config = SolverConfig(
-                max_cycle=max_cycle,
-                max_chain=max_chain,
-                objective=objective,
-                formulation=formulation,
-                backend=backend,
-            )
-            result = _solved(instance, config)
-            assert result.objective_value == pytest.approx(expected.value, abs=TOL), (
-                f"{backend} {formulation} {objective.value} K={max_cycle} L={max_chain}: "
-                f"got {result.objective_value}, oracle {expected.value}\n"
-                f"pool: {describe(instance)}"
-            )
+        result = solved(instance, config)
+        assert result.objective_value == pytest.approx(expected.value, abs=TOL), (
+            f"{backend} {config.formulation} {config.objective.value} K={max_cycle} "
+            f"L={max_chain}: got {result.objective_value}, oracle {expected.value}\n"
+            f"pool: {describe(instance)}"
+        )
 
 
 @pytest.mark.parametrize("backend", OTHER_BACKENDS)
@@ -419,21 +420,14 @@ def test_saidman_pools_agree_with_highs(
     backend: str, pairs: int, altruists: int, max_cycle: int, max_chain: int, seed: int
 ) -> None:
     instance = generate_saidman(pairs, altruists, seed=seed)
-    for objective in OBJECTIVES:
-        for formulation in FORMULATIONS:
-            config = SolverConfig(
-                max_cycle=max_cycle,
-                max_chain=max_chain,
-                objective=objective,
-                formulation=formulation,
-            )
-            reference = _solved(instance, config)
-            other = _solved(instance, replace(config, backend=backend))
-            assert other.objective_value == pytest.approx(reference.objective_value, abs=TOL), (
-                f"{backend} vs highs, {formulation} {objective.value} K={max_cycle} "
-                f"L={max_chain} on saidman({pairs}, {altruists}, seed={seed})"
-            )
-            assert other.config.backend == backend
+    for config in _configs(max_cycle, max_chain):
+        reference = solved(instance, config)
+        other = solved(instance, replace(config, backend=backend))
+        assert other.config.backend == backend
+        assert other.objective_value == pytest.approx(reference.objective_value, abs=TOL), (
+            f"{backend} vs highs, {config.formulation} {config.objective.value} "
+            f"K={max_cycle} L={max_chain} on saidman({pairs}, {altruists}, seed={seed})"
+        )
 
 
 @pytest.mark.parametrize("backend", OTHER_BACKENDS)
@@ -442,8 +436,8 @@ def test_picef_chain_rows_through_the_lp(backend: str) -> None:
     # (>= 0, duals <= 0) feed the chain arcs' reduced costs.
     instance = generate_saidman(80, 6, seed=17)
     config = SolverConfig(max_cycle=3, max_chain=3, formulation="picef")
-    reference = _solved(instance, config)
-    other = _solved(instance, replace(config, backend=backend))
+    reference = solved(instance, config)
+    other = solved(instance, replace(config, backend=backend))
     assert "lp_bound" in other.message, other.message
     assert other.objective_value == pytest.approx(reference.objective_value, abs=TOL)
 

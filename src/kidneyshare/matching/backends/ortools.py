@@ -42,6 +42,7 @@ import numpy as np
 
 from kidneyshare.errors import SolverError
 from kidneyshare.matching.backends.base import Backend, Capability
+from kidneyshare.matching.backends.library import has_library, load_library
 from kidneyshare.matching.linear import (
     BackendOptions,
     BackendOutcome,
@@ -78,19 +79,10 @@ class OrtoolsBackend(Backend):
 
     @classmethod
     def available(cls) -> bool:
-        try:
-            from ortools.math_opt.python import mathopt  # noqa: F401
-        except ImportError:
-            return False
-        return True
+        return has_library("ortools.math_opt.python.mathopt")
 
     def solve(self, model: LinearModel, options: BackendOptions) -> BackendSolution:
-        try:
-            from ortools.math_opt.python import mathopt
-        except ImportError as exc:
-            raise SolverError(
-                "the OR-Tools backend needs ortools: pip install 'kidneyshare[ortools]'"
-            ) from exc
+        mathopt = load_library("ortools.math_opt.python.mathopt", self.name)
         started = time.perf_counter()
         relax = options.relax or not model.integer.any()
         integer = np.zeros(model.n_cols, dtype=bool) if relax else model.integer

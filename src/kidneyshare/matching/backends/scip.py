@@ -31,6 +31,7 @@ import numpy as np
 
 from kidneyshare.errors import SolverError
 from kidneyshare.matching.backends.base import Backend, Capability
+from kidneyshare.matching.backends.library import has_library, load_library
 from kidneyshare.matching.linear import (
     BackendOptions,
     BackendOutcome,
@@ -80,19 +81,10 @@ class ScipBackend(Backend):
 
     @classmethod
     def available(cls) -> bool:
-        try:
-            import pyscipopt  # noqa: F401
-        except ImportError:
-            return False
-        return True
+        return has_library("pyscipopt")
 
     def solve(self, model: LinearModel, options: BackendOptions) -> BackendSolution:
-        try:
-            import pyscipopt
-        except ImportError as exc:
-            raise SolverError(
-                "the SCIP backend needs pyscipopt: pip install 'kidneyshare[scip]'"
-            ) from exc
+        pyscipopt = load_library("pyscipopt", self.name)
         started = time.perf_counter()
         if options.relax or not model.integer.any():
             return _solve_lp(pyscipopt, model, options, started)
