@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +22,7 @@ from kidneyshare.compatibility import (
     parse_hla_names,
 )
 from kidneyshare.compatibility.builder import BuiltPool, build_pool
+from kidneyshare.compatibility.cpra import default_panel, panel_cpra, read_panel
 from kidneyshare.compatibility.records_json import read_records
 from kidneyshare.errors import ConfigError
 from kidneyshare.formats import FORMATS, dump_instance, write_instance
@@ -56,6 +58,27 @@ AsOf = Annotated[
         "--as-of",
         help="Date waiting time is counted to, YYYY-MM-DD (default: the latest date "
         "recorded in the records).",
+    ),
+]
+ComputeCpra = Annotated[
+    bool,
+    typer.Option(
+        "--compute-cpra",
+        help="Compute each patient's cPRA from their unacceptable antigens against the "
+        "reference panel (--panel, or the shipped synthetic UK panel) instead of the "
+        "recorded value.",
+    ),
+]
+Panel = Annotated[
+    Path | None,
+    typer.Option("--panel", help="Reference panel CSV (id,abo,hla) for --compute-cpra."),
+]
+SameGroup = Annotated[
+    bool,
+    typer.Option(
+        "--crf-same-group",
+        help="With --compute-cpra: count only panel donors of the patient's ABO group "
+        "(NHSBT's cRF).",
     ),
 ]
 RecordsArgument = Annotated[
@@ -162,13 +185,31 @@ def _as_of(text: str | None) -> date | None:
         raise ConfigError(f"--as-of: expected a date YYYY-MM-DD, got {text!r}") from None
 
 
-def _build(
-    records: Path, a2_rule: bool, titre_max: int, aboi_titre_max: int | None, as_of: str | None
-) -> BuiltPool:
+@dataclass(frozen=True, slots=True)
+class _BuildOptions:
+    a2_rule: bool
+    titre_max: int
+    aboi_titre_max: int | None
+    as_of: str | None
+    compute_cpra: bool
+    panel: Path | None
+    same_group: bool
+
+
+def _build(records_path: Path, options: _BuildOptions) -> BuiltPool:
     policy = CompatibilityPolicy(
-        a2_rule=a2_rule, a2_titre_max=titre_max, abo_incompatible_titre_max=aboi_titre_max
+        a2_rule=options.a2_rule,
+        a2_titre_max=options.titre_max,
+        abo_incompatible_titre_max=options.aboi_titre_max,
     )
-    return build_pool(read_records(records), policy, as_of=_as_of(as_of))
+    if options.panel is not None and not options.compute_cpra:
+        raise ConfigError("--panel: goes with --compute-cpra, which was not given")
+    records = read_records(records_path)
+    cpra = None
+    if options.compute_cpra:
+        panel = default_panel() if options.panel is None else read_panel(options.panel)
+        cpra = panel_cpra(records, panel, same_blood_group=options.same_group)
+    return build_pool(records, policy, as_of=_as_of(options.as_of), cpra=cpra)
 
 
 def build_pool_command(
@@ -191,6 +232,9 @@ def build_pool_command(
     titre_max: TitreMax = DEFAULT_A2_TITRE_MAX,
     aboi_titre_max: AboiTitreMax = None,
     as_of: AsOf = None,
+    compute_cpra: ComputeCpra = False,
+    panel: Panel = None,
+    same_group: SameGroup = False,
 ) -> None:
     """Build a pool from clinical records: ABO rule, virtual crossmatch and score for
     every donor and patient; compatible combinations become weighted arcs."""
@@ -198,7 +242,10 @@ def build_pool_command(
         raise ConfigError(
             f"--format: unknown format {format_name!r}; expected one of {', '.join(FORMATS)}"
         )
-    built = _build(records, a2_rule, titre_max, aboi_titre_max, as_of)
+    options = _BuildOptions(
+        a2_rule, titre_max, aboi_titre_max, as_of, compute_cpra, panel, same_group
+    )
+    built = _build(records, options)
     pool = built.instance
     if explain is not None:
         document = {
@@ -230,13 +277,19 @@ def why_command(
     titre_max: TitreMax = DEFAULT_A2_TITRE_MAX,
     aboi_titre_max: AboiTitreMax = None,
     as_of: AsOf = None,
+    compute_cpra: ComputeCpra = False,
+    panel: Panel = None,
+    same_group: SameGroup = False,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print one JSON object on stdout.")
     ] = False,
 ) -> None:
     """Explain why DONOR can or cannot give to PATIENT in the pool built from RECORDS
     (use the same policy options as build-pool)."""
-    assessment = _build(records, a2_rule, titre_max, aboi_titre_max, as_of).why(donor, patient)
+    options = _BuildOptions(
+        a2_rule, titre_max, aboi_titre_max, as_of, compute_cpra, panel, same_group
+    )
+    assessment = _build(records, options).why(donor, patient)
     if json_output:
         write_json(assessment.to_json())
         return

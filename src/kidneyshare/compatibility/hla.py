@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 from kidneyshare.compatibility import serology
@@ -154,6 +155,11 @@ def _parse_antigen(key: str, shown: str) -> HlaAntigen:
     return HlaAntigen(name)
 
 
+@lru_cache(maxsize=8192)  # names repeat across a pool or panel; values are immutable
+def _parse_cached(text: str) -> HlaName:
+    return _parse_text(text)
+
+
 def parse_hla_name(text: str) -> HlaName:
     """Read one HLA name.
 
@@ -179,6 +185,10 @@ def parse_hla_name(text: str) -> HlaName:
     """
     if not isinstance(text, str):
         raise ModelError(f"HLA name: expected text, got {text!r}")
+    return _parse_cached(text)
+
+
+def _parse_text(text: str) -> HlaName:
     shown = text.strip()
     key = shown.upper().removeprefix("HLA-")
     if not key:
