@@ -57,8 +57,10 @@ KNOWN_OPTIMA_K3 = {
     "sparse_128_0_1": 28,
 }
 
-# The UK objective hierarchy as kep_solver's objectives (used only with --uk).
-UK_LEVELS = ("EffectiveTwoWay", "TransplantCount", "ThreeWay", "BackArcs", "UKScore")
+# The UK objective hierarchy as kep_solver's objectives, in kep_solver's order (used only
+# with --uk), and the name of each level in kidneyshare's ``uk`` objective.
+UK_LEVELS = ("EffectiveTwoWay", "TransplantCount", "BackArcs", "ThreeWay", "UKScore")
+UK_NAMES = ("effective-two-way", "transplants", "back-arcs", "three-way", "score")
 
 READY = "@@READY "
 RESULT = "@@RESULT "
@@ -628,7 +630,13 @@ def execute(
         if "tb" in r:
             row.extra["traceback"] = r["tb"]
 
-    if row.bound is not None and row.pairs is not None and row.bound > row.pairs + 1e-6:
+    transplant_bound = run.objective == "max-transplants"
+    if (
+        transplant_bound
+        and row.bound is not None
+        and row.pairs is not None
+        and row.bound > row.pairs + 1e-6
+    ):
         row.check = f"BOUND {row.bound:g} > {row.pairs} pairs"
 
     short = s.name.split("/")[-1]
@@ -670,8 +678,7 @@ def execute(
                 row.kep_transplants = round(kr["transplants"]) - kr["ndds"]
                 row.extra["kep_values"] = kr["values"]
                 if run.objective == "uk":
-                    levels = ", ".join(f"{v:g}" for v in kr["values"])
-                    row.check = _join(row.check, f"kep_solver UK levels [{levels}]")
+                    row.check = _join(row.check, compare_uk(row, kr["values"], kr["ndds"]))
                 if row.altruists is not None and kr["ndds"] != row.altruists:
                     row.check = _join(
                         row.check, f"ALTRUIST COUNT MISMATCH: kep {kr['ndds']} vs {row.altruists}"
@@ -686,6 +693,23 @@ def execute(
 
 def _join(a: str, b: str) -> str:
     return "; ".join(x for x in (a, b) if x)
+
+
+def compare_uk(row: Row, kep_values: list[float], ndds: int) -> str:
+    """Both tools' UK levels side by side (kep_solver's transplant count includes one
+    waiting-list donation per altruist, so it is translated first)."""
+    ours = row.extra.get("values") or {}
+    theirs = dict(zip(UK_NAMES, kep_values, strict=True))
+    theirs["transplants"] -= ndds
+    differ = [
+        f"{name} {ours.get(name, math.nan):g} vs {theirs[name]:g}"
+        for name in UK_NAMES
+        if abs(ours.get(name, math.nan) - theirs[name]) > 1e-4 or name not in ours
+    ]
+    levels = "/".join(f"{theirs[name]:g}" for name in UK_NAMES)
+    if not differ:
+        return f"same UK levels {levels}"
+    return "UK LEVELS DIFFER (kidneyshare vs kep_solver): " + ", ".join(differ)
 
 
 def compare(row: Row) -> str:

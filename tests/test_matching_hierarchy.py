@@ -250,3 +250,19 @@ def test_json_reports_every_level() -> None:
         "score",
     ]
     assert out["bound_level"] == "score"
+
+
+def test_a_back_arc_needs_the_exchange_own_donor() -> None:
+    # p2 has two donors: d2 gives to p3 in the 3-cycle, d2b could give back to p1. NHSBT
+    # counts a back-arc only when it brings in no new donor, so this one does not count.
+    pool = Instance(
+        [Patient("p1"), Patient("p2"), Patient("p3")],
+        [Donor("d1", "p1"), Donor("d2", "p2"), Donor("d2b", "p2"), Donor("d3", "p3")],
+        [Arc("d1", "p2", 1.0), Arc("d2", "p3", 1.0), Arc("d3", "p1", 1.0), Arc("d2b", "p1", 1.0)],
+    )
+    config = SolverConfig(objective="hierarchy", levels=("transplants", "back-arcs"))
+    result = solve(pool, config)
+    assert [c.vertices for c in result.cycles] == [("p1", "p2", "p3")]
+    assert result.values["back-arcs"] == 0
+    with_own = Instance(pool.patients, pool.donors, [*pool.arcs, Arc("d2", "p1", 1.0)])
+    assert solve(with_own, config).values["back-arcs"] == 1

@@ -43,7 +43,8 @@ def _bound_text(result: Result) -> str:
         return "none proven"
     gap = result.gap
     shown = "" if gap is None else f" (gap {gap:.2%})"
-    return f"{_number(result.bound)}{shown}"
+    level = f" on {result.bound_level}" if len(result.config.criteria) > 1 else ""
+    return f"{_number(result.bound)}{level}{shown}"
 
 
 def _exchange_path(exchange: Exchange) -> str:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -17,12 +18,14 @@ from kidneyshare.cli.output import (
 )
 from kidneyshare.cli.render import render_solution
 from kidneyshare.formats import read_instance
-from kidneyshare.matching import Objective, SolverConfig, solve, verify
+from kidneyshare.matching import Criterion, Objective, SolverConfig, solve, verify
+from kidneyshare.matching.policy import BUNDLED_POLICIES, load_policy
 
 __all__ = ["solve_command"]
 
 _DEFAULT = SolverConfig()
 _OBJECTIVES = ", ".join(o.value for o in Objective)
+_CRITERIA = ", ".join(c.value for c in Criterion)
 
 INSTANCE_HELP = (
     "Pool file: native JSON, Glasgow JSON or XML, or a PrefLib .wmd (its .dat beside it "
@@ -34,36 +37,100 @@ def solve_command(
     instance: Annotated[
         Path, typer.Argument(metavar="INSTANCE", help=INSTANCE_HELP, show_default=False)
     ],
+    policy: Annotated[
+        str | None,
+        typer.Option(
+            "--policy",
+            help=(
+                f"A policy TOML file, or a bundled policy ({', '.join(BUNDLED_POLICIES)}): "
+                "its rules are the defaults the options below override."
+            ),
+            show_default=False,
+        ),
+    ] = None,
     max_cycle: Annotated[
-        int, typer.Option("--max-cycle", min=0, help="Longest exchange cycle (K); 0 or 1: none.")
-    ] = _DEFAULT.max_cycle,
+        int | None,
+        typer.Option(
+            "--max-cycle",
+            min=0,
+            help=f"Longest exchange cycle (K); 0 or 1: none. [default: {_DEFAULT.max_cycle}]",
+            show_default=False,
+        ),
+    ] = None,
     max_chain: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--max-chain",
             min=0,
-            help="Most in-pool donations in a chain, the altruist's included (L); 0: none.",
+            help=(
+                "Most in-pool donations in a chain, the altruist's included (L); 0: none. "
+                f"[default: {_DEFAULT.max_chain}]"
+            ),
+            show_default=False,
         ),
-    ] = _DEFAULT.max_chain,
+    ] = None,
     objective: Annotated[
-        str, typer.Option("--objective", help=f"What to maximise: {_OBJECTIVES}.")
-    ] = _DEFAULT.objective.value,
+        str | None,
+        typer.Option(
+            "--objective",
+            help=f"What to optimise: {_OBJECTIVES}. [default: {_DEFAULT.objective.value}]",
+            show_default=False,
+        ),
+    ] = None,
+    levels: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--level",
+            help=f"A level of --objective hierarchy, most important first (repeat): {_CRITERIA}.",
+            show_default=False,
+        ),
+    ] = None,
+    default_probability: Annotated[
+        float | None,
+        typer.Option(
+            "--default-probability",
+            help="Success probability of arcs that give none (--objective expected).",
+            show_default=False,
+        ),
+    ] = None,
     formulation: Annotated[
-        str, typer.Option("--formulation", help="auto, cycle or picef.")
-    ] = _DEFAULT.formulation,
-    backend: Annotated[str, typer.Option("--backend", help="Solver backend.")] = _DEFAULT.backend,
+        str | None,
+        typer.Option(
+            "--formulation",
+            help=f"auto, cycle or picef. [default: {_DEFAULT.formulation}]",
+            show_default=False,
+        ),
+    ] = None,
+    backend: Annotated[
+        str | None,
+        typer.Option(
+            "--backend", help=f"Solver backend. [default: {_DEFAULT.backend}]", show_default=False
+        ),
+    ] = None,
     time_limit: Annotated[
         float | None,
         typer.Option(
             "--time-limit", min=0.0, help="Seconds for the whole solve (no limit if unset)."
         ),
-    ] = _DEFAULT.time_limit,
-    threads: Annotated[int, typer.Option("--threads", min=1, help="Solver threads.")] = (
-        _DEFAULT.threads
-    ),
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Solver random seed.")] = (
-        _DEFAULT.seed
-    ),
+    ] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            "--threads",
+            min=1,
+            help=f"Solver threads. [default: {_DEFAULT.threads}]",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed",
+            min=0,
+            help=f"Solver random seed. [default: {_DEFAULT.seed}]",
+            show_default=False,
+        ),
+    ] = None,
     json_output: Annotated[
         bool,
         typer.Option("--json", help="Print one JSON object on stdout (and nothing else)."),
@@ -74,16 +141,23 @@ def solve_command(
     Exits 0 when the result is optimal or the best found within the time limit, 1 when
     the solver failed, 2 for bad input.
     """
-    config = SolverConfig(
-        max_cycle=max_cycle,
-        max_chain=max_chain,
-        objective=Objective.parse(objective),
-        formulation=formulation,
-        backend=backend,
-        time_limit=time_limit,
-        threads=threads,
-        seed=seed,
-    )
+    base = load_policy(policy).config if policy is not None else _DEFAULT
+    given: dict[str, Any] = {
+        "max_cycle": max_cycle,
+        "max_chain": max_chain,
+        "objective": objective,
+        "formulation": formulation,
+        "backend": backend,
+        "time_limit": time_limit,
+        "threads": threads,
+        "seed": seed,
+        "default_probability": default_probability,
+        "levels": tuple(levels) if levels else None,
+    }
+    changes = {k: v for k, v in given.items() if v is not None}
+    if "objective" in changes and "levels" not in changes:
+        changes["levels"] = ()  # a new objective does not inherit the policy's levels
+    config = replace(base, **changes)
     source = os.fspath(instance)
     pool = read_instance(instance)
     with working(f"Solving {source}: {len(pool.patients)} pairs, {len(pool.altruists)} altruists"):

@@ -9,7 +9,7 @@ from typing import Any
 
 from kidneyshare.errors import ConfigError
 
-__all__ = ["Criterion", "Objective", "SolverConfig"]
+__all__ = ["AgeRule", "Criterion", "Objective", "SolverConfig"]
 
 
 class Criterion(Enum):
@@ -95,6 +95,28 @@ UK_NHSBT_LEVELS = (
     Criterion.BACK_ARCS,
     Criterion.SCORE,
 )
+@dataclass(frozen=True, slots=True)
+class AgeRule:
+    """The UK score's donor-age rule: ``bonus`` points when the giving donor and the
+    receiving pair's donor differ by at most ``within_years``, plus a tie-break of
+    ``tie_break_factor * (tie_break_span - difference)^2`` rounded to 5 decimals
+    (NHSBT's figures 3, 20, 1e-5 and 70, as Delorme et al. 2022 give them)."""
+
+    bonus: float = 3.0
+    within_years: float = 20.0
+    tie_break_factor: float = 1e-5
+    tie_break_span: float = 70.0
+
+    def __post_init__(self) -> None:
+        for name in ("bonus", "within_years", "tie_break_factor", "tie_break_span"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise ConfigError(f"age_rule.{name}: expected a number, got {v!r}")
+            if v < 0:
+                raise ConfigError(f"age_rule.{name}: expected a number >= 0, got {v!r}")
+            object.__setattr__(self, name, float(v))
+
+
 _FIXED_LEVELS = {
     Objective.MAX_TRANSPLANTS: (Criterion.TRANSPLANTS,),
     Objective.MAX_WEIGHT: (Criterion.WEIGHT,),
@@ -134,6 +156,8 @@ class SolverConfig:
     default_probability:
         success probability of arcs that give none, for the ``expected`` objective;
         ``None`` makes such an arc an error.
+    age_rule:
+        the donor-age points of the ``score`` criterion.
     """
 
     max_cycle: int = 3
@@ -146,6 +170,7 @@ class SolverConfig:
     seed: int = 0
     levels: tuple[Criterion, ...] = ()
     default_probability: float | None = None
+    age_rule: AgeRule = AgeRule()
 
     def __post_init__(self) -> None:
         for name in ("max_cycle", "max_chain", "threads", "seed"):
@@ -181,6 +206,8 @@ class SolverConfig:
             isinstance(p, bool) or not isinstance(p, (int, float)) or not (0.0 <= p <= 1.0)
         ):
             raise ConfigError(f"default_probability: expected a number in [0, 1], got {p!r}")
+        if not isinstance(self.age_rule, AgeRule):
+            raise ConfigError(f"age_rule: expected an AgeRule, got {self.age_rule!r}")
 
     @property
     def criteria(self) -> tuple[Criterion, ...]:

@@ -6,10 +6,14 @@ only has to say what one cycle or chain is worth. Definitions (docs/objectives.m
 - *two-way / three-way exchange*: a cycle of 2 / 3 pairs, or a chain of 1 / 2 pairs
   (the altruist and the chain's final donation to the deceased-donor waiting list make
   it a 2- / 3-donor exchange, as the UK scheme counts).
-- *back-arc* of a three-way exchange: for each donation u -> v in it, an arc v -> u.
-  In a chain the altruist stands for the waiting list, to which every pair's donor can
-  give, so the back-arc from the first pair to the altruist always exists; the one from
-  the altruist to the second pair exists when the altruist is compatible with it.
+- *back-arc* of a three-way exchange: for each donation u -> v in it, v's donor in the
+  exchange (the one giving v's donation) is compatible with u's patient, so that the
+  two could still swap (NHSBT counts only back-arcs that bring in no new donor). In a
+  chain the altruist stands for the waiting list, to which every pair's donor can give,
+  so the back-arc from the first pair to the altruist always exists; the one from the
+  altruist to the second pair exists when the altruist is compatible with it, and the
+  one from the second pair to the first when a donor of the second pair (its donation
+  goes to the waiting list, so any of them may give it) is compatible with the first.
 - *effective two-way*: a two-way exchange, or a three-way one with a back-arc (every
   three-way chain has one, see above): it still gives two transplants if one fails.
 - *score*: each in-pool donation's arc weight plus the UK donor-age rule: 3 points when
@@ -40,7 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from kidneyshare.matching.config import Criterion
+from kidneyshare.matching.config import AgeRule, Criterion
 from kidneyshare.matching.enumeration import ExchangeBlock
 from kidneyshare.matching.graph import CompatibilityGraph
 from kidneyshare.model import Instance
@@ -54,19 +58,14 @@ IntArray = npt.NDArray[np.int64]
 # can carry them. The others need whole chains (the cycle formulation).
 ARC_LOCAL = frozenset({Criterion.TRANSPLANTS, Criterion.WEIGHT})
 
-AGE_BONUS = 3.0
-AGE_BONUS_WITHIN = 20.0
-AGE_TIE_BREAK_FACTOR = 1e-5
-AGE_TIE_BREAK_SPAN = 70.0
 
-
-def age_points(giver_age: FloatArray, receiver_donor_age: FloatArray) -> FloatArray:
+def age_points(giver_age: FloatArray, receiver_donor_age: FloatArray, rule: AgeRule) -> FloatArray:
     """UK age rule for donations: bonus plus tie-break, 0 where an age is unknown."""
     diff = np.abs(giver_age - receiver_donor_age)
     known = ~np.isnan(diff)
     d = np.where(known, diff, 0.0)
-    points = np.where(d <= AGE_BONUS_WITHIN, AGE_BONUS, 0.0)
-    points = points + np.round(AGE_TIE_BREAK_FACTOR * (AGE_TIE_BREAK_SPAN - d) ** 2, 5)
+    points = np.where(d <= rule.within_years, rule.bonus, 0.0)
+    points = points + np.round(rule.tie_break_factor * (rule.tie_break_span - d) ** 2, 5)
     return np.where(known, points, 0.0)
 
 
@@ -80,9 +79,24 @@ class CriterionData:
     a donation is the giver of the exchange's next donation."""
     end_points: FloatArray
     """Age points of each arc when it ends a chain: best over the receiver's donors."""
+    giver_number: IntArray
+    """Number of the donor giving each arc (donors numbered in id order)."""
+    donor_patient_keys: IntArray
+    """``donor number * n_vertices + patient vertex`` of every arc of the instance
+    (every donor, not only the one the graph keeps per pair), sorted."""
+    rule: AgeRule
+
+    def donor_gives(self, donors: IntArray, patients: IntArray) -> npt.NDArray[np.bool_]:
+        """Whether each donor (by number) has an arc to each patient (by vertex)."""
+        keys = donors * self.graph.n_vertices + patients
+        pos = np.searchsorted(self.donor_patient_keys, keys)
+        pos = np.minimum(pos, max(len(self.donor_patient_keys) - 1, 0))
+        if not len(self.donor_patient_keys):
+            return np.zeros(len(keys), dtype=bool)
+        return self.donor_patient_keys[pos] == keys  # type: ignore[no-any-return]
 
     @classmethod
-    def build(cls, instance: Instance, graph: CompatibilityGraph) -> CriterionData:
+    def build(cls, instance: Instance, graph: CompatibilityGraph, rule: AgeRule) -> CriterionData:
         age: dict[str, float] = {
             d.id: (math.nan if d.age is None else float(d.age)) for d in instance.donors
         }
@@ -98,8 +112,15 @@ class CriterionData:
             table[i, : len(s)] = s
         end_points = np.zeros(graph.n_arcs)
         for j in range(table.shape[1]):
-            end_points = np.maximum(end_points, age_points(giver_age, table[graph.dst, j]))
-        return cls(graph, giver_age, end_points)
+            end_points = np.maximum(end_points, age_points(giver_age, table[graph.dst, j], rule))
+        donors = sorted(d.id for d in instance.donors)
+        donor_number: dict[str, int] = {did: i for i, did in enumerate(donors)}
+        giver_number = np.array([donor_number[d] for d in graph.donor], dtype=np.int64)
+        keys = np.array(
+            [donor_number[a.donor] * graph.n_vertices + number[a.patient] for a in instance.arcs],
+            dtype=np.int64,
+        )
+        return cls(graph, giver_age, end_points, giver_number, np.unique(keys), rule)
 
 
 def block_values(
@@ -127,11 +148,11 @@ def block_values(
         points = np.zeros((m, k))
         if block.is_cycle:
             nxt = np.roll(arcs, -1, axis=1)
-            points = age_points(data.giver_age[arcs], data.giver_age[nxt])
+            points = age_points(data.giver_age[arcs], data.giver_age[nxt], data.rule)
         elif k:
             if k > 1:
                 points[:, :-1] = age_points(
-                    data.giver_age[arcs[:, :-1]], data.giver_age[arcs[:, 1:]]
+                    data.giver_age[arcs[:, :-1]], data.giver_age[arcs[:, 1:]], data.rule
                 )
             points[:, -1] = data.end_points[arcs[:, -1]]
         return np.round(g.weight[arcs].sum(axis=1) + points.sum(axis=1), 5)  # type: ignore[no-any-return]
@@ -140,7 +161,9 @@ def block_values(
         return np.full(m, 1.0 if three_way else 0.0)
     if criterion is Criterion.ALTRUISTS_IN_SHORT_CHAINS:
         return np.full(m, 1.0 if not block.is_cycle and k <= 2 else 0.0)
-    back = _back_arcs(g, block) if three_way else np.zeros(m)
+    if three_way and data is None:
+        raise ValueError(f"the {criterion.value} criterion needs the donors (CriterionData)")
+    back = _back_arcs(g, block, data) if three_way and data is not None else np.zeros(m)
     if criterion is Criterion.BACK_ARCS:
         return back
     # EFFECTIVE_TWO_WAY
@@ -150,12 +173,15 @@ def block_values(
     return (back > 0).astype(np.float64) if three_way else np.zeros(m)
 
 
-def _back_arcs(g: CompatibilityGraph, block: ExchangeBlock) -> FloatArray:
-    v = block.vertices
+def _back_arcs(g: CompatibilityGraph, block: ExchangeBlock, data: CriterionData) -> FloatArray:
+    v, arcs = block.vertices, block.arcs
     if block.is_cycle:
-        reverse = [(v[:, 1], v[:, 0]), (v[:, 2], v[:, 1]), (v[:, 0], v[:, 2])]
-        found = sum((g.find_arcs(s, t) >= 0).astype(np.float64) for s, t in reverse)
-        return np.asarray(found, dtype=np.float64)
+        # Donation j goes v_j -> v_j+1; its back-arc is v_j+1's giving donor to v_j.
+        found = np.zeros(len(block))
+        for j in range(3):
+            giver = data.giver_number[arcs[:, (j + 1) % 3]]
+            found += data.donor_gives(giver, v[:, j])
+        return found
     # (altruist, p1, p2): p1 -> waiting list always; p2 -> p1; altruist -> p2.
     p2_to_p1 = g.find_arcs(v[:, 2], v[:, 1]) >= 0
     altruist_to_p2 = g.find_arcs(v[:, 0], v[:, 2]) >= 0

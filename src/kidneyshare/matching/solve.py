@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 CYCLE_LIMIT = 25_000_000
 CHAIN_LIMIT = 20_000_000
 AUTO_CHAIN_LIMIT = 200_000
+# Criteria that look at individual donors (ages, back-arcs), not only the pair graph.
+_NEEDS_DONORS = frozenset({Criterion.SCORE, Criterion.BACK_ARCS, Criterion.EFFECTIVE_TWO_WAY})
 # The master needs integer solves and LP duals (for pricing and the reduced-cost bound).
 _NEEDED_CAPABILITIES = frozenset({Capability.INTEGER, Capability.DUALS})
 
@@ -104,7 +106,9 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
     chains = build_picef_chains(
         graph, config.max_chain if formulation == "picef" else 0, np.ones(graph.n_arcs)
     )
-    data = CriterionData.build(instance, graph) if Criterion.SCORE in criteria else None
+    data = None
+    if _NEEDS_DONORS & set(criteria):
+        data = CriterionData.build(instance, graph, config.age_rule)
     levels = [_level_values(c, graph, data, columns, chains) for c in criteria]
     built = time.perf_counter()
     log.debug(

@@ -205,18 +205,21 @@ class _LevelCounter:
             if d.patient is not None:
                 self.donors_of.setdefault(d.patient, []).append(d.id)
         self.can_give: set[tuple[str, str]] = set()
+        self.arc_pairs = {(a.donor, a.patient) for a in instance.arcs}
         self.probability: dict[tuple[str, str], float | None] = {}
         for a in instance.arcs:
             self.can_give.add((self.giver_of[a.donor], a.patient))
             self.probability[(a.donor, a.patient)] = a.probability
         self.default_probability = config.default_probability
+        self.age_rule = config.age_rule
 
     def _age_points(self, giver: str, receiver_donor: str) -> float:
         a, b = self.age.get(giver), self.age.get(receiver_donor)
         if a is None or b is None:
             return 0.0
-        diff = abs(a - b)
-        return (3.0 if diff <= 20 else 0.0) + round(1e-5 * (70 - diff) ** 2, 5)
+        rule, diff = self.age_rule, abs(a - b)
+        bonus = rule.bonus if diff <= rule.within_years else 0.0
+        return bonus + round(rule.tie_break_factor * (rule.tie_break_span - diff) ** 2, 5)
 
     def _success(self, donor: str, patient: str) -> float:
         p = self.probability.get((donor, patient))
@@ -231,7 +234,8 @@ class _LevelCounter:
         three_way = n == (3 if cycle else 2)
         back = 0
         if three_way and cycle:
-            back = sum((v[(i + 1) % 3], v[i]) in self.can_give for i in range(3))
+            # v[i+1]'s own donor in the exchange (giving d[i+1]) back to v[i]'s patient.
+            back = sum((d[(i + 1) % 3].donor, v[i]) in self.arc_pairs for i in range(3))
         elif three_way:
             # The first pair can always give to the waiting list (the altruist's place).
             back = 1 + ((v[2], v[1]) in self.can_give) + ((v[0], v[2]) in self.can_give)

@@ -6,8 +6,8 @@ no single engine for both: CP-SAT (its strongest engine on pure 0/1 packing mode
 an algorithm unlike HiGHS's and SCIP's branch-and-cut, which makes it a useful
 cross-check) returns no duals, and GLOP (primal/dual simplex) solves LPs only. So LPs
 (``relax``, or models with no integer column) go to GLOP and integer models to CP-SAT.
-A model mixing integer and continuous columns goes to the SCIP build that ships inside
-OR-Tools, since CP-SAT would have to approximate its continuous columns by scaling.
+A model with continuous columns, or with fractional row coefficients or bounds, goes to
+the SCIP build that ships inside OR-Tools, since CP-SAT would have to scale it.
 
 The model reaches OR-Tools as a MathOpt ``ModelProto`` filled from the numpy arrays in
 bulk, never one variable at a time in Python.
@@ -88,7 +88,7 @@ class OrtoolsBackend(Backend):
         integer = np.zeros(model.n_cols, dtype=bool) if relax else model.integer
         if relax:
             solver_type = mathopt.SolverType.GLOP
-        elif integer.all():
+        elif _fits_cp_sat(model):
             solver_type = mathopt.SolverType.CP_SAT
         else:
             solver_type = mathopt.SolverType.GSCIP
@@ -147,6 +147,19 @@ class OrtoolsBackend(Backend):
             native_status=f"{solver_type.name}:{native_name}",
             seconds=time.perf_counter() - started,
         )
+
+
+def _fits_cp_sat(model: LinearModel) -> bool:
+    """CP-SAT is exact on integer columns with whole row coefficients and bounds; other
+    models it would have to scale, so they go to SCIP."""
+    data = model.rows.data
+    bounds = np.concatenate([model.row_lower, model.row_upper])
+    bounds = bounds[np.isfinite(bounds)]
+    return bool(
+        model.integer.all()
+        and np.array_equal(data, np.round(data))
+        and np.array_equal(bounds, np.round(bounds))
+    )
 
 
 def _model_proto(model: LinearModel, integer: Any) -> Any:
