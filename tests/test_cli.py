@@ -216,6 +216,12 @@ def test_solve_options_reach_the_config(script: str, known_file: Path) -> None:
         "seed": 5,
         "levels": ["weight"],
         "default_probability": None,
+        "age_rule": {
+            "bonus": 3.0,
+            "within_years": 20.0,
+            "tie_break_factor": 1e-5,
+            "tie_break_span": 70.0,
+        },
     }
     assert solution["objective"] == "max-weight"
     assert "weight" in solution["values"]
