@@ -300,6 +300,15 @@ def test_mixed_integer_model(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ALL_BACKENDS)
+def test_fractional_row_coefficients(name: str) -> None:
+    # 0.5 x1 + 0.3 x2 + 0.25 x3 <= 0.6 over binaries: only x2 and x3 fit together.
+    model = _model([1.0, 1.0, 1.0], [[0.5, 0.3, 0.25]], [-np.inf], [0.6])
+    sol = get_backend(name).solve(model, BackendOptions(integral_objective=True))
+    assert sol.outcome is BackendOutcome.OPTIMAL, sol.native_status
+    assert sol.x is not None and np.allclose(sol.x, [0.0, 1.0, 1.0], atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ALL_BACKENDS)
 def test_time_limit_without_proof(name: str) -> None:
     model, _ = _market_split()
     backend = get_backend(name)
