@@ -80,7 +80,7 @@ def test_a_run_solves_the_snapshot_verifies_and_stores_offers(
         import_pool_text(uow, centres[0], dump_native(pool), source_name="p.json", recorded_on=DAY)
     config = SolverConfig(max_cycle=3, max_chain=2)
     with UnitOfWork(sessions, admin) as uow:
-        run_id = create_run(uow, config).id
+        run_id = create_run(uow, {"max_cycle": 3, "max_chain": 2}).id
     phases: list[str] = []
     assert execute_run(sessions, run_id, lambda phase, _: phases.append(phase)) is (
         RunStatus.SUCCEEDED
@@ -125,7 +125,7 @@ def test_registered_pairs_are_matched_by_the_interim_rule(
                 ),
             )
     with UnitOfWork(sessions, admin) as uow:
-        run_id = create_run(uow, SolverConfig(max_cycle=2, max_chain=0)).id
+        run_id = create_run(uow, {"max_cycle": 2, "max_chain": 0}).id
     assert execute_run(sessions, run_id) is RunStatus.SUCCEEDED
     with sessions() as session:
         run = get_run(session, run_id)
@@ -148,7 +148,7 @@ def test_an_interrupted_run_restarts_on_its_own_snapshot(
             source_name="p.json",
             recorded_on=DAY,
         )
-        run_id = create_run(uow, SolverConfig()).id
+        run_id = create_run(uow, {}).id
     assert interrupt_unfinished(sessions) == [run_id]
     with sessions() as session:
         run = get_run(session, run_id)
@@ -177,7 +177,7 @@ def test_crossmatch_then_transplant_marks_the_pair(
             source_name="p.json",
             recorded_on=DAY,
         )
-        run_id = create_run(uow, SolverConfig(max_cycle=3, max_chain=2)).id
+        run_id = create_run(uow, {"max_cycle": 3, "max_chain": 2}).id
     execute_run(sessions, run_id)
     with sessions() as session:
         offers = list_offers(session, run_id=run_id)[0]

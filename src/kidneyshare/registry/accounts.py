@@ -184,13 +184,13 @@ def scheme_secret(sessions: sessionmaker[Session], name: str) -> str:
     """
     with sessions() as session:
         value = session.scalar(select(SchemeSecret.value).where(SchemeSecret.name == name))
-        if value is not None:
-            return value
-        try:
-            with session.begin():
-                session.add(SchemeSecret(name=name, value=secrets.token_hex(32)))
-        except IntegrityError:
-            pass
+    if value is not None:
+        return value
+    try:
+        with sessions.begin() as session:
+            session.add(SchemeSecret(name=name, value=secrets.token_hex(32)))
+    except IntegrityError:
+        pass  # another process stored it first; read theirs
     with sessions() as session:
         stored = session.scalar(select(SchemeSecret.value).where(SchemeSecret.name == name))
     if stored is None:  # pragma: no cover - the row was just written or found

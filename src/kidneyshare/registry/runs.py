@@ -11,15 +11,13 @@ process killed mid-run leaves the run ``running`` with no result and no offers, 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from dataclasses import fields
-from enum import Enum
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from kidneyshare.errors import KidneyshareError
+from kidneyshare.errors import ConfigError, KidneyshareError
 from kidneyshare.formats import dump_native, parse_native
 from kidneyshare.matching import Result, SolverConfig, solve, verify
 from kidneyshare.registry.columns import utc_now
@@ -31,7 +29,6 @@ from kidneyshare.registry.vocabulary import OfferStatus, RunStatus
 
 __all__ = [
     "Progress",
-    "config_document",
     "create_run",
     "execute_run",
     "get_run",
@@ -39,26 +36,13 @@ __all__ = [
     "list_runs",
     "restart_run",
     "snapshot_digest",
+    "solver_config",
 ]
 
 Progress = Callable[[str, int], None]
 """Told each phase's name and a percentage as a run goes."""
 
 _RESTARTABLE = frozenset({RunStatus.INTERRUPTED, RunStatus.FAILED})
-
-
-def config_document(config: SolverConfig) -> dict[str, Any]:
-    """``config`` as the keyword arguments that rebuild it (``SolverConfig(**doc)``);
-    unlike ``to_dict`` this keeps what was asked for, not what it implies."""
-    document: dict[str, Any] = {}
-    for item in fields(config):
-        value = getattr(config, item.name)
-        if isinstance(value, Enum):
-            value = value.value
-        elif isinstance(value, tuple):
-            value = [v.value if isinstance(v, Enum) else v for v in value]
-        document[item.name] = value
-    return document
 
 
 def snapshot_digest(text: str) -> str:
@@ -83,14 +67,34 @@ def list_runs(
     return list(rows), total
 
 
-def create_run(uow: UnitOfWork, config: SolverConfig) -> MatchingRun:
-    """Snapshot the active pool and queue a run of it under ``config``.
+def solver_config(arguments: Mapping[str, Any]) -> SolverConfig:
+    """The :class:`SolverConfig` built from JSON keyword ``arguments`` (as stored).
 
     Raises
     ------
     RecordInvalid
-        when the pool has no active pair or altruist.
+        naming the argument SolverConfig refused.
     """
+    try:
+        return SolverConfig(**arguments)
+    except TypeError as exc:  # an argument SolverConfig does not take
+        raise RecordInvalid(str(exc), field="config") from exc
+    except ConfigError as exc:
+        raise RecordInvalid(str(exc), field="config") from exc
+
+
+def create_run(uow: UnitOfWork, arguments: Mapping[str, Any]) -> MatchingRun:
+    """Snapshot the active pool and queue a run of it under ``SolverConfig(**arguments)``.
+
+    ``arguments`` are stored as given (JSON values), so that the run rebuilds exactly
+    the configuration that was asked for; the result stores the full configuration.
+
+    Raises
+    ------
+    RecordInvalid
+        when the pool has no active pair or altruist, or the arguments are refused.
+    """
+    solver_config(arguments)
     number = (uow.session.scalar(select(func.count(MatchingRun.id))) or 0) + 1
     snapshot = snapshot_pool(uow.session, f"registry run {number}")
     if snapshot.instance is None:
@@ -100,7 +104,7 @@ def create_run(uow: UnitOfWork, config: SolverConfig) -> MatchingRun:
         status=RunStatus.QUEUED,
         phase="queued",
         progress=0,
-        config=config_document(config),
+        config=dict(arguments),
         snapshot=text,
         snapshot_sha256=snapshot_digest(text),
         requested_by_id=uow.actor.user_id,
@@ -263,7 +267,7 @@ def execute_run(
         if snapshot_digest(run.snapshot) != run.snapshot_sha256:
             raise RecordConflict(f"matching run {run_id}: the stored snapshot fails its hash")
         instance = parse_native(run.snapshot, f"run {run_id} snapshot")
-        config = SolverConfig(**run.config)
+        config = solver_config(run.config)
         tell("solving", 20)
         result = solve(instance, config)
         tell("verifying", 80)

@@ -1,0 +1,89 @@
+"""Who may do what: the one permission table, and the centre-scope rule.
+
+========================  =====  ==================  ================  =======
+permission                admin  centre coordinator  care coordinator  analyst
+========================  =====  ==================  ================  =======
+manage the scheme         yes    -                   -                 -
+read identifiable pool    all    own centre          own centre        -
+edit the pool / import    all    own centre          -                 -
+read runs (pseudonymised
+where not own)            yes    yes                 yes               yes
+start / restart runs      yes    -                   -                 -
+read offers               all    own centre          own centre        -
+record outcomes           all    own centre          own centre        -
+read pseudonymised pool   yes    yes                 yes               yes
+========================  =====  ==================  ================  =======
+
+"Own centre" records of another centre are answered with 404, not 403, so that a
+coordinator cannot learn whether another centre's record exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from kidneyshare.registry.vocabulary import Role
+
+__all__ = ["PERMISSIONS", "Permission", "Principal"]
+
+
+class Permission(Enum):
+    MANAGE_SCHEME = "manage-scheme"
+    READ_POOL = "read-pool"
+    EDIT_POOL = "edit-pool"
+    READ_RUNS = "read-runs"
+    START_RUNS = "start-runs"
+    READ_OFFERS = "read-offers"
+    RECORD_OUTCOMES = "record-outcomes"
+    READ_PSEUDONYMISED = "read-pseudonymised"
+
+
+PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.SCHEME_ADMIN: frozenset(Permission),
+    Role.CENTRE_COORDINATOR: frozenset(
+        {
+            Permission.READ_POOL,
+            Permission.EDIT_POOL,
+            Permission.READ_RUNS,
+            Permission.READ_OFFERS,
+            Permission.RECORD_OUTCOMES,
+            Permission.READ_PSEUDONYMISED,
+        }
+    ),
+    Role.CARE_COORDINATOR: frozenset(
+        {
+            Permission.READ_POOL,
+            Permission.READ_RUNS,
+            Permission.READ_OFFERS,
+            Permission.RECORD_OUTCOMES,
+            Permission.READ_PSEUDONYMISED,
+        }
+    ),
+    Role.ANALYST: frozenset({Permission.READ_RUNS, Permission.READ_PSEUDONYMISED}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller."""
+
+    user_id: int
+    username: str
+    role: Role
+    centre_id: int | None
+
+    def may(self, permission: Permission) -> bool:
+        return permission in PERMISSIONS[self.role]
+
+    @property
+    def scheme_wide(self) -> bool:
+        """Acts for every centre (an administrator; an analyst sees only pseudonyms)."""
+        return self.centre_id is None
+
+    def identifies(self, *centre_ids: int) -> bool:
+        """Whether the caller may see identifiable data of a record held by any of
+        ``centre_ids`` (the donor's and the patient's centre, for an offer)."""
+        if self.role is Role.ANALYST:
+            return False
+        return self.scheme_wide or self.centre_id in centre_ids

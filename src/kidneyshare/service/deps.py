@@ -1,0 +1,200 @@
+"""FastAPI dependencies: the caller, their permissions, their centre scope, versions.
+
+Handlers declare what they need (``Depends(require(Permission.EDIT_POOL))``,
+``VisiblePair``); no handler checks a role itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Path, Query, Request, status
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import select
+
+from kidneyshare.registry.accounts import find_api_token
+from kidneyshare.registry.models import Altruist, Offer, Pair, User
+from kidneyshare.service.access import Permission, Principal
+from kidneyshare.service.schemas.common import MAX_PAGE
+from kidneyshare.service.security import (
+    API_TOKEN_PREFIX,
+    TokenError,
+    decode_access_token,
+    token_digest,
+)
+from kidneyshare.service.state import ServiceState
+
+__all__ = [
+    "Caller",
+    "ExpectedVersion",
+    "Limit",
+    "Offset",
+    "State",
+    "VisibleAltruist",
+    "VisibleOffer",
+    "VisiblePair",
+    "WritableCentre",
+    "require",
+]
+
+UNPROCESSABLE = 422  # named differently across Starlette versions
+
+_bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+
+
+def _state(request: Request) -> ServiceState:
+    state: ServiceState = request.app.state.kidneyshare
+    return state
+
+
+State = Annotated[ServiceState, Depends(_state)]
+
+
+def _unauthorised(reason: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, reason, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def _principal(state: State, token: Annotated[str | None, Depends(_bearer)]) -> Principal:
+    if not token:
+        raise _unauthorised("sign in: send 'Authorization: Bearer <token>'")
+    with state.sessions() as session:
+        user: User | None
+        if token.startswith(API_TOKEN_PREFIX):
+            api_token = find_api_token(session, token_digest(token))
+            user = None if api_token is None else api_token.user
+        else:
+            try:
+                user = session.get(User, decode_access_token(token, state.signing_key))
+            except TokenError as exc:
+                raise _unauthorised(f"the token is not valid: {exc}") from exc
+        if user is None or not user.active:
+            raise _unauthorised("the token is not valid, or its user is deactivated")
+        return Principal(user.id, user.username, user.role, user.centre_id)
+
+
+Caller = Annotated[Principal, Depends(_principal)]
+
+
+def require(permission: Permission) -> Callable[[Principal], Principal]:
+    """A dependency that admits callers whose role has ``permission`` (else 403)."""
+
+    def check(caller: Caller) -> Principal:
+        if not caller.may(permission):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"a {caller.role.value} may not {permission.value.replace('-', ' ')}",
+            )
+        return caller
+
+    return check
+
+
+def _not_found(kind: str, row_id: int) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"{kind} {row_id} does not exist")
+
+
+def _visible_pair(
+    pair_id: Annotated[int, Path(ge=1)],
+    caller: Annotated[Principal, Depends(require(Permission.READ_POOL))],
+    state: State,
+) -> int:
+    with state.sessions() as session:
+        centre = session.scalar(select(Pair.centre_id).where(Pair.id == pair_id))
+    if centre is None or not caller.identifies(centre):
+        raise _not_found("pair", pair_id)
+    return pair_id
+
+
+def _visible_altruist(
+    altruist_id: Annotated[int, Path(ge=1)],
+    caller: Annotated[Principal, Depends(require(Permission.READ_POOL))],
+    state: State,
+) -> int:
+    with state.sessions() as session:
+        centre = session.scalar(select(Altruist.centre_id).where(Altruist.id == altruist_id))
+    if centre is None or not caller.identifies(centre):
+        raise _not_found("altruist", altruist_id)
+    return altruist_id
+
+
+def _visible_offer(
+    offer_id: Annotated[int, Path(ge=1)],
+    caller: Annotated[Principal, Depends(require(Permission.READ_OFFERS))],
+    state: State,
+) -> int:
+    with state.sessions() as session:
+        centres = session.execute(
+            select(Offer.donor_centre_id, Offer.patient_centre_id).where(Offer.id == offer_id)
+        ).first()
+    if centres is None or not caller.identifies(*centres):
+        raise _not_found("offer", offer_id)
+    return offer_id
+
+
+VisiblePair = Annotated[int, Depends(_visible_pair)]
+VisibleAltruist = Annotated[int, Depends(_visible_altruist)]
+VisibleOffer = Annotated[int, Depends(_visible_offer)]
+
+
+def _writable_centre(
+    caller: Annotated[Principal, Depends(require(Permission.EDIT_POOL))],
+    centre_id: Annotated[
+        int | None,
+        Query(ge=1, description="The centre to register at; a coordinator's own by default."),
+    ] = None,
+) -> int:
+    if caller.centre_id is not None:
+        if centre_id not in (None, caller.centre_id):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, "a centre coordinator registers at their own centre only"
+            )
+        return caller.centre_id
+    if centre_id is None:
+        raise HTTPException(
+            UNPROCESSABLE,
+            [
+                {
+                    "loc": ["query", "centre_id"],
+                    "msg": "required for a scheme administrator",
+                    "type": "missing",
+                }
+            ],
+        )
+    return centre_id
+
+
+WritableCentre = Annotated[int, Depends(_writable_centre)]
+
+
+def _expected_version(
+    if_match: Annotated[
+        str | None,
+        Header(description='The version read (the ETag), e.g. "3"; a stale one gets 409.'),
+    ] = None,
+) -> int:
+    if if_match is None:
+        raise HTTPException(
+            status.HTTP_428_PRECONDITION_REQUIRED,
+            "send If-Match with the ETag you read, so that no one's change is overwritten",
+        )
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise HTTPException(
+            UNPROCESSABLE,
+            [
+                {
+                    "loc": ["header", "if-match"],
+                    "msg": f"expected a version number, got {if_match!r}",
+                    "type": "value_error",
+                }
+            ],
+        )
+    return int(text)
+
+
+ExpectedVersion = Annotated[int, Depends(_expected_version)]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size.")]
+Offset = Annotated[int, Query(ge=0, description="Items to skip.")]

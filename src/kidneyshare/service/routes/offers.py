@@ -1,0 +1,101 @@
+"""Offers per centre, crossmatch results and transplants."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from kidneyshare.registry.outcomes import (
+    get_offer,
+    list_offers,
+    record_crossmatch,
+    record_transplant,
+)
+from kidneyshare.registry.vocabulary import OfferStatus
+from kidneyshare.service.access import Permission, Principal
+from kidneyshare.service.deps import ExpectedVersion, Limit, Offset, State, VisibleOffer, require
+from kidneyshare.service.schemas.common import Page
+from kidneyshare.service.schemas.runs import CrossmatchIn, OfferPublic, TransplantIn
+from kidneyshare.service.views import offer_views
+
+router = APIRouter(prefix="/offers", tags=["offers"])
+Reader = Annotated[Principal, Depends(require(Permission.READ_OFFERS))]
+Recorder = Annotated[Principal, Depends(require(Permission.RECORD_OUTCOMES))]
+
+
+@router.get("", response_model=Page[OfferPublic])
+def offers(
+    state: State,
+    caller: Reader,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    run_id: int | None = None,
+    status_filter: Annotated[OfferStatus | None, Query(alias="status")] = None,
+    centre_id: int | None = None,
+) -> Page[OfferPublic]:
+    """Offers where the centre's donor gives or its patient receives (a coordinator's own
+    centre; any centre, or all, for an administrator)."""
+    scope = caller.centre_id if caller.centre_id is not None else centre_id
+    with state.sessions() as session:
+        rows, total = list_offers(
+            session,
+            centre_id=scope,
+            run_id=run_id,
+            status=status_filter,
+            limit=limit,
+            offset=offset,
+        )
+        items = offer_views(session, rows, caller, state.pseudonyms)
+    return Page[OfferPublic](items=items, total=total, limit=limit, offset=offset)
+
+
+def _one(state: State, offer_id: int, caller: Principal, response: Response) -> OfferPublic:
+    with state.sessions() as session:
+        (view,) = offer_views(session, [get_offer(session, offer_id)], caller, state.pseudonyms)
+    response.headers["ETag"] = f'"{view.version}"'
+    return view
+
+
+@router.get("/{offer_id}", response_model=OfferPublic)
+def offer(offer_id: VisibleOffer, state: State, caller: Reader, response: Response) -> OfferPublic:
+    return _one(state, offer_id, caller, response)
+
+
+@router.post("/{offer_id}/crossmatch", response_model=OfferPublic)
+def crossmatch(
+    offer_id: VisibleOffer,
+    body: CrossmatchIn,
+    state: State,
+    caller: Recorder,
+    version: ExpectedVersion,
+    response: Response,
+) -> OfferPublic:
+    """Record a laboratory crossmatch; a later result supersedes an earlier one."""
+    with state.unit(caller) as uow:
+        record_crossmatch(
+            uow,
+            get_offer(uow.session, offer_id),
+            body.outcome,
+            body.performed_on,
+            notes=body.notes,
+            expected_version=version,
+        )
+    return _one(state, offer_id, caller, response)
+
+
+@router.post("/{offer_id}/transplant", response_model=OfferPublic)
+def transplant(
+    offer_id: VisibleOffer,
+    body: TransplantIn,
+    state: State,
+    caller: Recorder,
+    version: ExpectedVersion,
+    response: Response,
+) -> OfferPublic:
+    """Record that the transplant took place (after a negative crossmatch)."""
+    with state.unit(caller) as uow:
+        record_transplant(
+            uow, get_offer(uow.session, offer_id), body.performed_on, expected_version=version
+        )
+    return _one(state, offer_id, caller, response)

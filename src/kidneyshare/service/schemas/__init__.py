@@ -1,0 +1,1 @@
+"""Request and response bodies (pydantic v2): Create / Update / Public per resource."""

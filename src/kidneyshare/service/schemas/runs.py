@@ -1,0 +1,105 @@
+"""Matching runs, offers and outcomes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import Field
+
+from kidneyshare.registry.vocabulary import CrossmatchOutcome, OfferStatus, RunStatus
+from kidneyshare.service.schemas.common import Schema
+
+__all__ = [
+    "CrossmatchIn",
+    "ImportPublic",
+    "OfferPublic",
+    "PersonRef",
+    "RunCreate",
+    "RunDonation",
+    "RunExchange",
+    "RunPublic",
+    "TransplantIn",
+]
+
+
+class RunCreate(Schema):
+    max_cycle: int = Field(default=3, ge=0, le=6)
+    max_chain: int = Field(default=3, ge=0, le=12)
+    objective: str = Field(
+        default="max-transplants",
+        max_length=40,
+        description="An objective name the matching engine knows (e.g. max-transplants).",
+    )
+    time_limit: float | None = Field(default=None, gt=0, le=3600)
+
+
+class PersonRef(Schema):
+    """A patient or donor in a result: identified when the caller may, else pseudonymised."""
+
+    pseudonym: str
+    centre_code: str
+    id: int | None = None
+    code: str | None = None
+
+
+class RunDonation(Schema):
+    donor: PersonRef
+    patient: PersonRef
+    weight: float
+
+
+class RunExchange(Schema):
+    kind: str
+    donations: list[RunDonation]
+
+
+class RunPublic(Schema):
+    id: int
+    status: RunStatus
+    phase: str
+    progress: int = Field(ge=0, le=100)
+    config: dict[str, Any]
+    snapshot_sha256: str
+    attempts: int
+    message: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    transplants: int | None = None
+    verification: dict[str, Any] | None = None
+    exchanges: list[RunExchange] | None = None
+
+
+class OfferPublic(Schema):
+    id: int
+    run_id: int
+    exchange: int
+    kind: str
+    position: int
+    donor: PersonRef
+    patient: PersonRef
+    weight: float
+    status: OfferStatus
+    version: int
+
+
+class CrossmatchIn(Schema):
+    outcome: CrossmatchOutcome
+    performed_on: date
+    notes: str = Field(default="", max_length=2000)
+
+
+class TransplantIn(Schema):
+    performed_on: date
+
+
+class ImportPublic(Schema):
+    id: int
+    centre_id: int
+    source_name: str
+    sha256: str
+    pairs: int
+    altruists: int
+    arcs: int
+    created_at: datetime

@@ -1,0 +1,259 @@
+"""Registry rows as response bodies, identified or pseudonymised for the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kidneyshare.registry.models import (
+    Altruist,
+    Centre,
+    Donor,
+    MatchingRun,
+    Offer,
+    Pair,
+    Patient,
+)
+from kidneyshare.registry.pool import (
+    current_donor_facts,
+    current_patient_facts,
+    donor_facts_history,
+    pair_donors,
+    patient_facts_history,
+    status_history,
+)
+from kidneyshare.registry.snapshot import parse_donor_key, parse_patient_key
+from kidneyshare.service.access import Principal
+from kidneyshare.service.pseudonyms import Pseudonymiser
+from kidneyshare.service.schemas.pool import (
+    AltruistPublic,
+    DonorFactsPublic,
+    DonorPublic,
+    FactsHistory,
+    PairPublic,
+    PatientFactsPublic,
+    PseudonymisedMember,
+    StatusChangePublic,
+)
+from kidneyshare.service.schemas.runs import (
+    OfferPublic,
+    PersonRef,
+    RunDonation,
+    RunExchange,
+    RunPublic,
+)
+
+__all__ = [
+    "altruist_view",
+    "history_view",
+    "offer_views",
+    "pair_view",
+    "pseudonymised_members",
+    "run_view",
+]
+
+
+def _donor_view(session: Session, donor: Donor) -> DonorPublic:
+    facts = current_donor_facts(session, donor.id)
+    return DonorPublic(
+        id=donor.id,
+        code=donor.code,
+        reference=donor.reference,
+        facts=None if facts is None else DonorFactsPublic.model_validate(facts),
+    )
+
+
+def pair_view(session: Session, pair: Pair) -> PairPublic:
+    facts = current_patient_facts(session, pair.patient_id)
+    return PairPublic(
+        id=pair.id,
+        centre_id=pair.centre_id,
+        status=pair.status,
+        version=pair.version,
+        patient_id=pair.patient_id,
+        patient_code=pair.patient.code,
+        patient_reference=pair.patient.reference,
+        patient_facts=None if facts is None else PatientFactsPublic.model_validate(facts),
+        donors=[_donor_view(session, d) for d in pair_donors(session, pair)],
+        updated_at=pair.updated_at,
+    )
+
+
+def altruist_view(session: Session, altruist: Altruist) -> AltruistPublic:
+    return AltruistPublic(
+        id=altruist.id,
+        centre_id=altruist.centre_id,
+        status=altruist.status,
+        version=altruist.version,
+        donor=_donor_view(session, altruist.donor),
+        updated_at=altruist.updated_at,
+    )
+
+
+def history_view(session: Session, member: Pair | Altruist) -> FactsHistory:
+    if isinstance(member, Pair):
+        patient = [
+            PatientFactsPublic.model_validate(r)
+            for r in patient_facts_history(session, member.patient_id)
+        ]
+        donors = pair_donors(session, member)
+    else:
+        patient, donors = [], [member.donor]
+    return FactsHistory(
+        patient=patient,
+        donors={
+            d.id: [DonorFactsPublic.model_validate(r) for r in donor_facts_history(session, d.id)]
+            for d in donors
+        },
+        status=[StatusChangePublic.model_validate(c) for c in status_history(session, member)],
+    )
+
+
+class _People:
+    """Looks up the patients and donors a result names, once each."""
+
+    def __init__(
+        self,
+        session: Session,
+        patient_ids: Iterable[int],
+        donor_ids: Iterable[int],
+        caller: Principal,
+        pseudonyms: Pseudonymiser,
+    ) -> None:
+        self.caller, self.pseudonyms = caller, pseudonyms
+        codes = {row_id: code for row_id, code in session.execute(select(Centre.id, Centre.code))}
+        self.patients = {
+            row.id: (row.code, row.centre_id)
+            for row in session.scalars(select(Patient).where(Patient.id.in_(set(patient_ids))))
+        }
+        self.donors = {
+            row.id: (row.code, row.centre_id)
+            for row in session.scalars(select(Donor).where(Donor.id.in_(set(donor_ids))))
+        }
+        self.centre_codes: dict[int, str] = codes
+
+    def patient(self, patient_id: int) -> PersonRef:
+        code, centre = self.patients[patient_id]
+        return self._ref(self.pseudonyms.patient(patient_id), centre, patient_id, code)
+
+    def donor(self, donor_id: int) -> PersonRef:
+        code, centre = self.donors[donor_id]
+        return self._ref(self.pseudonyms.donor(donor_id), centre, donor_id, code)
+
+    def _ref(self, pseudonym: str, centre: int, row_id: int, code: str) -> PersonRef:
+        ref = PersonRef(pseudonym=pseudonym, centre_code=self.centre_codes[centre])
+        if self.caller.identifies(centre):
+            ref.id, ref.code = row_id, code
+        return ref
+
+
+def run_view(
+    session: Session, run: MatchingRun, caller: Principal, pseudonyms: Pseudonymiser
+) -> RunPublic:
+    view = RunPublic(
+        id=run.id,
+        status=run.status,
+        phase=run.phase,
+        progress=run.progress,
+        config=run.config,
+        snapshot_sha256=run.snapshot_sha256,
+        attempts=run.attempts,
+        message=run.message,
+        created_at=run.created_at,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        verification=run.verification,
+    )
+    if run.result is None:
+        return view
+    exchanges: list[dict[str, Any]] = [
+        {"kind": "cycle" if i < len(run.result["cycles"]) else "chain", "donations": donations}
+        for i, donations in enumerate(run.result["donations"])
+    ]
+    donations = [d for e in exchanges for d in e["donations"]]
+    people = _People(
+        session,
+        (parse_patient_key(d["patient"]) for d in donations),
+        (parse_donor_key(d["donor"]) for d in donations),
+        caller,
+        pseudonyms,
+    )
+    view.transplants = run.result["transplants"]
+    view.exchanges = [
+        RunExchange(
+            kind=e["kind"],
+            donations=[
+                RunDonation(
+                    donor=people.donor(parse_donor_key(d["donor"])),
+                    patient=people.patient(parse_patient_key(d["patient"])),
+                    weight=d["weight"],
+                )
+                for d in e["donations"]
+            ],
+        )
+        for e in exchanges
+    ]
+    return view
+
+
+def offer_views(
+    session: Session, offers: Sequence[Offer], caller: Principal, pseudonyms: Pseudonymiser
+) -> list[OfferPublic]:
+    people = _People(
+        session, (o.patient_id for o in offers), (o.donor_id for o in offers), caller, pseudonyms
+    )
+    return [
+        OfferPublic(
+            id=o.id,
+            run_id=o.run_id,
+            exchange=o.exchange,
+            kind=o.kind,
+            position=o.position,
+            donor=people.donor(o.donor_id),
+            patient=people.patient(o.patient_id),
+            weight=o.weight,
+            status=o.status,
+            version=o.version,
+        )
+        for o in offers
+    ]
+
+
+def pseudonymised_members(
+    session: Session,
+    pairs: Sequence[Pair],
+    altruists: Sequence[Altruist],
+    pseudonyms: Pseudonymiser,
+) -> list[PseudonymisedMember]:
+    codes = {row_id: code for row_id, code in session.execute(select(Centre.id, Centre.code))}
+    members = []
+    for pair in pairs:
+        facts = current_patient_facts(session, pair.patient_id)
+        members.append(
+            PseudonymisedMember(
+                kind="pair",
+                pseudonym=pseudonyms.patient(pair.patient_id),
+                centre_code=codes[pair.centre_id],
+                status=pair.status,
+                blood_group=None if facts is None else facts.blood_group,
+                cpra=None if facts is None else facts.cpra,
+                donor_pseudonyms=[pseudonyms.donor(d.id) for d in pair_donors(session, pair)],
+            )
+        )
+    for altruist in altruists:
+        facts_d = current_donor_facts(session, altruist.donor_id)
+        members.append(
+            PseudonymisedMember(
+                kind="altruist",
+                pseudonym=pseudonyms.donor(altruist.donor_id),
+                centre_code=codes[altruist.centre_id],
+                status=altruist.status,
+                blood_group=None if facts_d is None else facts_d.blood_group,
+                cpra=None,
+                donor_pseudonyms=[],
+            )
+        )
+    return members
