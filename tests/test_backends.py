@@ -451,6 +451,19 @@ def test_picef_chain_rows_through_the_lp(backend: str) -> None:
     assert other.objective_value == pytest.approx(reference.objective_value, abs=TOL)
 
 
+@pytest.mark.parametrize("backend", OTHER_BACKENDS)
+@pytest.mark.parametrize("objective", ["uk", "uk-nhsbt"])
+def test_uk_hierarchy_levels_agree_with_highs(backend: str, objective: str) -> None:
+    # Lexicographic levels: each later solve carries side rows fixing the earlier levels.
+    instance = generate_saidman(40, 3, seed=5)
+    config = SolverConfig(max_cycle=3, max_chain=2, objective=Objective.parse(objective))
+    reference = solved(instance, config)
+    other = solved(instance, replace(config, backend=backend))
+    assert other.values.keys() == reference.values.keys()
+    for level, value in reference.values.items():
+        assert other.values[level] == pytest.approx(value, abs=TOL), level
+
+
 def test_backend_objects_are_stateless() -> None:
     # The same backend object solves different models in turn without carrying anything.
     for name in (n for n in BACKENDS if BACKENDS[n].available()):
