@@ -250,7 +250,7 @@ def build_pool_command(
     if explain is not None:
         document = {
             "records": os.fspath(records),
-            "assessments": [a.to_json() for a in built.assessments.values()],
+            "assessments": [a.to_json() for a in built.assessments()],
         }
         write_text(explain, json.dumps(document, ensure_ascii=False, indent=1) + "\n")
     if os.fspath(output) == _STDOUT:
@@ -259,7 +259,7 @@ def build_pool_command(
         typer.echo(dump_instance(pool, format_name), nl=False)
     else:
         write_instance(pool, output, format_name)
-    excluded = built.exclusions()
+    excluded = built.exclusions
     info(
         f"built {len(pool.patients)} pairs, {len(pool.altruists)} altruists, "
         f"{len(pool.arcs)} arcs from {records}; no arc: {excluded['abo']} ABO, "

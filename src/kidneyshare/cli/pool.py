@@ -30,6 +30,7 @@ from kidneyshare.formats import (
 )
 from kidneyshare.formats._files import read_text
 from kidneyshare.generators import altruists_from_fraction, generate_saidman
+from kidneyshare.generators.delorme import generate_delorme
 from kidneyshare.model import Instance, describe
 
 __all__ = ["convert_command", "generate_command", "info_command", "validate_command"]
@@ -110,8 +111,15 @@ def generate_command(
             "the .dat beside it).",
         ),
     ] = None,
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            help="saidman (Saidman et al. 2006) or delorme (Delorme et al. 2022, UK).",
+        ),
+    ] = "saidman",
 ) -> None:
-    """Draw a pool with the Saidman et al. (2006) generator."""
+    """Draw a pool with the Saidman et al. (2006) or Delorme et al. (2022) generator."""
     _check_format("--format", format_name)
     if altruists is not None and altruist_fraction is not None:
         raise ConfigError(
@@ -126,8 +134,11 @@ def generate_command(
         if altruist_fraction is not None
         else altruists or 0
     )
+    if model not in ("saidman", "delorme"):
+        raise ConfigError(f"--model: unknown generator {model!r}; expected saidman or delorme")
+    draw = generate_delorme if model == "delorme" else generate_saidman
     with working(f"Generating {pairs} pairs and {count} altruists"):
-        instance = generate_saidman(pairs, count, seed=seed)
+        instance = draw(pairs, count, seed=seed)
     _write(instance, Path(_STDOUT) if output is None else output, format_name)
 
 

@@ -4,8 +4,15 @@ For each donor and each patient other than the donor's own, the builder judges A
 the policy and runs the virtual crossmatch (where the donor's typing and the patient's
 unacceptable antigens are known); a compatible combination becomes an :class:`Arc`
 whose weight is its score (:mod:`~kidneyshare.compatibility.score`). Each combination's
-:class:`Assessment` says why the arc exists or not; the :class:`~kidneyshare.model.Arc`
-itself stays a plain value of the model.
+:class:`Assessment` (from :func:`assess`, the pure rule) says why the arc exists or not;
+the :class:`~kidneyshare.model.Arc` itself stays a plain value of the model.
+
+The arcs are found with arrays: every distinct donor specificity is compared once with
+every distinct unacceptable specificity of the pool (:func:`hla_conflict`), and a
+donor-patient crossmatch is positive when one of the donor's specificities conflicts
+with one of the patient's. Assessments, with their texts, are made on demand
+(:meth:`BuiltPool.why`, :meth:`BuiltPool.assessments`); tests check that the two paths
+agree on every combination.
 
 A donor with their own patient is assessed too (a compatible pair is reported as
 compatible) but never becomes an arc: that would be a direct transplant, not an exchange.
@@ -13,22 +20,38 @@ compatible) but never becomes an arc: that would be a direct transplant, not an 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from kidneyshare.compatibility.abo import AboJudgement, AboType, abo_compatibility
-from kidneyshare.compatibility.crossmatch import VirtualCrossmatch, hla_conflict
+import numpy as np
+import numpy.typing as npt
+
+from kidneyshare.compatibility.abo import AboType, abo_compatibility
+from kidneyshare.compatibility.crossmatch import hla_conflict
 from kidneyshare.compatibility.hla import HlaName
-from kidneyshare.compatibility.judgement import Compatibility
-from kidneyshare.compatibility.mismatch import HlaMismatch, count_mismatch, locus_antigens
+from kidneyshare.compatibility.judgement import Compatibility, judge
+from kidneyshare.compatibility.mismatch import (
+    HlaMismatch,
+    LocusAntigens,
+    count_mismatch,
+    hla_mismatch,
+    locus_antigens,
+)
 from kidneyshare.compatibility.policy import CompatibilityPolicy
 from kidneyshare.compatibility.records import ClinicalPool, DonorRecord, PatientRecord
 from kidneyshare.compatibility.score import ScoreParts, ScoringScheme, score_transplant
 from kidneyshare.model import Arc, Donor, DonorId, Instance, Patient, PatientId
 
-__all__ = ["Assessment", "BuiltPool", "build_pool", "latest_record_date"]
+__all__ = [
+    "Assessment",
+    "BuiltPool",
+    "ScoringContext",
+    "assess",
+    "build_pool",
+    "latest_record_date",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +66,7 @@ class Assessment:
     score: ScoreParts | None
     own_donor: bool
     crossmatch_note: str = ""
+    """Why the crossmatch was not judged ("" when it was)."""
 
     @property
     def is_arc(self) -> bool:
@@ -104,11 +128,80 @@ class Assessment:
 
 
 @dataclass(frozen=True, slots=True)
+class ScoringContext:
+    """What scores a transplant besides the two records: the points scheme, the date
+    waiting time is counted to, and cPRA values overriding the recorded ones."""
+
+    scheme: ScoringScheme = field(default_factory=ScoringScheme)
+    as_of: date | None = None
+    cpra: Mapping[PatientId, float] = field(default_factory=dict)
+
+    def score(
+        self,
+        donor: DonorRecord,
+        patient: PatientRecord,
+        mismatch: HlaMismatch | None,
+    ) -> ScoreParts:
+        return score_transplant(
+            self.scheme,
+            mismatch=mismatch,
+            cpra=self.cpra.get(patient.id, patient.cpra),
+            registered=patient.registered,
+            as_of=self.as_of,
+            donor_age=donor.age,
+            patient_age=patient.age,
+        )
+
+
+def assess(
+    donor: DonorRecord,
+    patient: PatientRecord,
+    policy: CompatibilityPolicy,
+    context: ScoringContext | None = None,
+) -> Assessment:
+    """Judge one donor against one patient: ABO, virtual crossmatch, and for a compatible
+    combination the HLA mismatch and score."""
+    context = context or ScoringContext()
+    verdict = judge(
+        donor.abo,
+        patient.abo,
+        policy,
+        anti_a_titre=patient.anti_a_titre,
+        anti_b_titre=patient.anti_b_titre,
+        donor_hla=None if donor.hla is None else donor.hla.specificities,
+        unacceptable=patient.unacceptable,
+    )
+    mismatch = score = None
+    if verdict.compatible:
+        mismatch = hla_mismatch(donor.hla, patient.hla)
+        score = context.score(donor, patient, mismatch)
+    note = ""
+    if donor.hla is None:
+        note = "the donor's HLA typing is not known"
+    elif patient.unacceptable is None:
+        note = "the patient's unacceptable antigens are not known"
+    return Assessment(
+        donor.id,
+        patient.id,
+        verdict,
+        mismatch,
+        score,
+        own_donor=donor.patient == patient.id,
+        crossmatch_note=note,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class BuiltPool:
-    """The pool built from clinical records, with the assessment of every combination."""
+    """The pool built from clinical records; every combination explained on demand."""
 
     instance: Instance
-    assessments: Mapping[tuple[DonorId, PatientId], Assessment]
+    records: ClinicalPool
+    policy: CompatibilityPolicy
+    context: ScoringContext
+    exclusions: Mapping[str, int]
+    """Combinations without an arc, by cause: ``abo``, ``crossmatch``,
+    ``abo_and_crossmatch`` (a donor's own patient not counted)."""
 
     def why(self, donor: str, patient: str) -> Assessment:
         """The assessment of ``donor -> patient``.
@@ -120,21 +213,15 @@ class BuiltPool:
         """
         self.instance.donor(donor)
         self.instance.patient(patient)
-        return self.assessments[(DonorId(donor), PatientId(patient))]
+        donor_record = next(d for d in self.records.donors if d.id == donor)
+        patient_record = next(p for p in self.records.patients if p.id == patient)
+        return assess(donor_record, patient_record, self.policy, self.context)
 
-    def exclusions(self) -> dict[str, int]:
-        """Combinations without an arc, by cause (own donors not counted)."""
-        counts = {"abo": 0, "crossmatch": 0, "abo_and_crossmatch": 0}
-        for a in self.assessments.values():
-            if a.own_donor or a.is_arc:
-                continue
-            xm = a.compatibility.crossmatch
-            positive = xm is not None and xm.positive
-            if not a.compatibility.abo.compatible:
-                counts["abo_and_crossmatch" if positive else "abo"] += 1
-            else:
-                counts["crossmatch"] += 1
-        return counts
+    def assessments(self) -> Iterator[Assessment]:
+        """Every donor-patient combination, patient by patient in record order."""
+        for patient in self.records.patients:
+            for donor in self.records.donors:
+                yield assess(donor, patient, self.policy, self.context)
 
 
 def latest_record_date(records: ClinicalPool) -> date | None:
@@ -144,45 +231,39 @@ def latest_record_date(records: ClinicalPool) -> date | None:
     return max(dates, default=None)
 
 
-class _CrossmatchIndex:
-    """Each patient's conflicts with every donor specificity of the pool, computed once per
-    (specificity, unacceptable) pair: the same answers as ``virtual_crossmatch``."""
-
-    def __init__(self, donors: tuple[DonorRecord, ...]) -> None:
-        seen: dict[HlaName, None] = {}
-        for donor in donors:
-            if donor.hla is not None:
-                seen.update(dict.fromkeys(donor.hla.specificities))
-        self._universe = tuple(seen)
-        self._pairs: dict[tuple[HlaName, HlaName], str | None] = {}
-
-    def for_patient(self, unacceptable: tuple[HlaName, ...]) -> dict[HlaName, tuple[str, ...]]:
-        found: dict[HlaName, tuple[str, ...]] = {}
-        for specificity in self._universe:
-            hits: list[str] = []
-            for target in unacceptable:
-                key = (specificity, target)
-                if key not in self._pairs:
-                    self._pairs[key] = hla_conflict(specificity, target)
-                conflict = self._pairs[key]
-                if conflict is not None:
-                    hits.append(conflict)
-            if hits:
-                found[specificity] = tuple(hits)
-        return found
+BoolArray = npt.NDArray[np.bool_]
 
 
-def _crossmatch(
-    donor: DonorRecord, conflicts: dict[HlaName, tuple[str, ...]] | None
-) -> tuple[VirtualCrossmatch | None, str]:
-    if donor.hla is None:
-        return None, "the donor's HLA typing is not known"
-    if conflicts is None:
-        return None, "the patient's unacceptable antigens are not known"
-    listed: dict[str, None] = {}
-    for specificity in donor.hla.specificities:
-        listed.update(dict.fromkeys(conflicts.get(specificity, ())))
-    return VirtualCrossmatch(bool(listed), tuple(listed)), ""
+class _ConflictTable:
+    """Which donor specificities of the pool conflict with which unacceptable ones."""
+
+    def __init__(self, records: ClinicalPool) -> None:
+        donor_index: dict[HlaName, int] = {}
+        for donor in records.donors:
+            for s in donor.hla.specificities if donor.hla is not None else ():
+                donor_index.setdefault(s, len(donor_index))
+        target_index: dict[HlaName, int] = {}
+        for patient in records.patients:
+            for s in patient.unacceptable or ():
+                target_index.setdefault(s, len(target_index))
+        table = np.zeros((len(donor_index), len(target_index)), dtype=bool)
+        for s, i in donor_index.items():
+            for t, j in target_index.items():
+                table[i, j] = hla_conflict(s, t) is not None
+        carries = np.zeros((len(records.donors), len(donor_index)), dtype=np.int32)
+        for row, donor in enumerate(records.donors):
+            for s in donor.hla.specificities if donor.hla is not None else ():
+                carries[row, donor_index[s]] = 1
+        self._table = table
+        self._carries = carries
+        self._targets = target_index
+        self.typed = np.array([d.hla is not None for d in records.donors], dtype=bool)
+
+    def positive(self, unacceptable: tuple[HlaName, ...]) -> BoolArray:
+        """For each donor, whether the virtual crossmatch with ``unacceptable`` is positive."""
+        columns = [self._targets[t] for t in unacceptable]
+        conflicting = self._table[:, columns].any(axis=1).astype(np.int32)
+        return (self._carries @ conflicting) > 0
 
 
 def build_pool(
@@ -193,7 +274,8 @@ def build_pool(
     as_of: date | None = None,
     cpra: Mapping[PatientId, float] | None = None,
 ) -> BuiltPool:
-    """Build the pool's :class:`Instance` and explain every donor-patient combination.
+    """Build the pool's :class:`Instance`; every donor-patient combination can then be
+    explained with :meth:`BuiltPool.why`.
 
     Parameters
     ----------
@@ -208,69 +290,61 @@ def build_pool(
         records (so that the same records always give the same pool).
     cpra:
         cPRA values that override the recorded ones (computed against a panel by
-        :func:`~kidneyshare.compatibility.cpra.calculated_reaction_frequency`).
+        :func:`~kidneyshare.compatibility.cpra.panel_cpra`).
 
     Returns
     -------
     BuiltPool
         the instance (patients with blood group, cPRA and age; donors with blood group
-        and age; an arc for each compatible donor and other patient, weighted by score)
-        and the assessment of every combination.
+        and age; an arc for each compatible donor and other patient, weighted by score),
+        the exclusion counts, and what is needed to explain any combination.
     """
     policy = policy or CompatibilityPolicy()
-    scheme = scheme or ScoringScheme()
-    as_of = as_of or latest_record_date(records)
-    cpra = cpra or {}
-    index = _CrossmatchIndex(records.donors)
-    abo_cache: dict[tuple[AboType, AboType, int | None, int | None], AboJudgement] = {}
-    donor_loci = {d.id: locus_antigens(d.hla) for d in records.donors}
-    assessments: dict[tuple[DonorId, PatientId], Assessment] = {}
+    context = ScoringContext(
+        scheme or ScoringScheme(), as_of or latest_record_date(records), dict(cpra or {})
+    )
+    donors = records.donors
+    table = _ConflictTable(records)
+    donor_types = [d.abo for d in donors]
+    owners = [d.patient for d in donors]
+    donor_loci: list[LocusAntigens | None] = [locus_antigens(d.hla) for d in donors]
+    abo_rows: dict[tuple[AboType, int | None, int | None], BoolArray] = {}
+    exclusions = {"abo": 0, "crossmatch": 0, "abo_and_crossmatch": 0}
     arcs: list[Arc] = []
     for patient in records.patients:
-        conflicts = (
-            None if patient.unacceptable is None else index.for_patient(patient.unacceptable)
-        )
-        patient_loci = locus_antigens(patient.hla)
-        patient_cpra = cpra.get(patient.id, patient.cpra)
-        for donor in records.donors:
-            key = (donor.abo, patient.abo, patient.anti_a_titre, patient.anti_b_titre)
-            abo = abo_cache.get(key)
-            if abo is None:
-                abo = abo_cache[key] = abo_compatibility(
-                    donor.abo,
+        key = (patient.abo, patient.anti_a_titre, patient.anti_b_titre)
+        if key not in abo_rows:
+            by_type = {
+                t: abo_compatibility(
+                    t,
                     patient.abo,
                     policy,
                     anti_a_titre=patient.anti_a_titre,
                     anti_b_titre=patient.anti_b_titre,
-                )
-            xm, note = _crossmatch(donor, conflicts)
-            verdict = Compatibility(abo, xm)
-            mismatch = score = None
-            if verdict.compatible:
-                mismatch = count_mismatch(donor_loci[donor.id], patient_loci)
-                score = score_transplant(
-                    scheme,
-                    mismatch=mismatch,
-                    cpra=patient_cpra,
-                    registered=patient.registered,
-                    as_of=as_of,
-                    donor_age=donor.age,
-                    patient_age=patient.age,
-                )
-            assessment = Assessment(
-                donor.id,
-                patient.id,
-                verdict,
-                mismatch,
-                score,
-                own_donor=donor.patient == patient.id,
-                crossmatch_note=note,
-            )
-            assessments[(donor.id, patient.id)] = assessment
-            if assessment.is_arc and score is not None:
-                arcs.append(Arc(donor.id, patient.id, weight=score.total))
-    instance = _instance(records, cpra, arcs)
-    return BuiltPool(instance, assessments)
+                ).compatible
+                for t in AboType
+            }
+            abo_rows[key] = np.array([by_type[t] for t in donor_types], dtype=bool)
+        abo_ok = abo_rows[key]
+        if patient.unacceptable is None:
+            positive = np.zeros(len(donors), dtype=bool)
+        else:
+            positive = table.positive(patient.unacceptable) & table.typed
+        other = np.array([o != patient.id for o in owners], dtype=bool)
+        exclusions["abo"] += int((~abo_ok & ~positive & other).sum())
+        exclusions["crossmatch"] += int((abo_ok & positive & other).sum())
+        exclusions["abo_and_crossmatch"] += int((~abo_ok & positive & other).sum())
+        patient_loci = locus_antigens(patient.hla)
+        for d in np.flatnonzero(abo_ok & ~positive & other).tolist():
+            score = context.score(donors[d], patient, count_mismatch(donor_loci[d], patient_loci))
+            arcs.append(Arc(donors[d].id, patient.id, weight=score.total))
+    instance = Instance(
+        [_patient(p, context.cpra) for p in records.patients],
+        [Donor(d.id, d.patient, d.abo.group, d.age) for d in donors],
+        arcs,
+        name=records.name,
+    )
+    return BuiltPool(instance, records, policy, context, exclusions)
 
 
 def _patient(record: PatientRecord, cpra: Mapping[PatientId, float]) -> Patient:
@@ -279,13 +353,4 @@ def _patient(record: PatientRecord, cpra: Mapping[PatientId, float]) -> Patient:
         blood_group=record.abo.group,
         cpra=cpra.get(record.id, record.cpra),
         age=record.age,
-    )
-
-
-def _instance(records: ClinicalPool, cpra: Mapping[PatientId, float], arcs: list[Arc]) -> Instance:
-    return Instance(
-        [_patient(p, cpra) for p in records.patients],
-        [Donor(d.id, d.patient, d.abo.group, d.age) for d in records.donors],
-        arcs,
-        name=records.name,
     )

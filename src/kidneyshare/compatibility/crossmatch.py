@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from kidneyshare.compatibility import serology
 from kidneyshare.compatibility.hla import HlaAllele, HlaAntigen, HlaName
@@ -108,6 +109,7 @@ def _group_may_carry(donor: HlaName, antigens: tuple[str, ...]) -> bool:
     return not serology.group_antigens(donor.gene, donor.fields[0]).isdisjoint(antigens)
 
 
+@lru_cache(maxsize=1 << 16)  # pure, on immutable names; pools and panels repeat pairs
 def hla_conflict(donor: HlaName, unacceptable: HlaName) -> str | None:
     """How donor specificity ``donor`` meets unacceptable ``unacceptable``, or ``None``.
 
