@@ -57,16 +57,17 @@ def test_levels_reach_the_lexicographic_oracle(
     _check(instance, replace(config, max_cycle=k, max_chain=max_chain))
 
 
-@pytest.mark.parametrize("direct_limit", [0, None])
-def test_every_master_path_keeps_earlier_levels(
-    monkeypatch: pytest.MonkeyPatch, direct_limit: int | None
-) -> None:
-    """The LP-then-restricted-MIP path (direct limit 0) with side rows, as well as the
-    whole MIP, on seeded pools."""
+@pytest.mark.parametrize("path", ["whole-mip", "lp-then-mip", "column-generation"])
+def test_every_master_path_keeps_earlier_levels(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+    """Side rows on every path of the master: the whole MIP, the LP then restricted MIPs,
+    and column generation (whose first restricted LP must hold the previous plan, or
+    the side rows make it infeasible), on seeded pools."""
     from kidneyshare.matching import master
 
-    if direct_limit is not None:
-        monkeypatch.setattr(master, "DIRECT_LIMIT", direct_limit)
+    if path != "whole-mip":
+        monkeypatch.setattr(master, "DIRECT_LIMIT", 0)
+    if path == "column-generation":
+        monkeypatch.setattr(master, "FULL_LP_LIMIT", 5)
     for seed in range(10):
         inst = _seeded(seed)
         for config in OBJECTIVES:

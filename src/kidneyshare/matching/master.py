@@ -33,7 +33,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -94,6 +94,10 @@ class SideRows:
             np.append(self.lower, lower),
         )
 
+    def subset(self, column_ids: IntArray, chain_ids: IntArray) -> SideRows:
+        """The rows restricted to some columns and chain variables."""
+        return SideRows(self.columns[:, column_ids], self.chains[:, chain_ids], self.lower)
+
     def allows_any_addition(self) -> BoolArray:
         """Columns that can be added to a feasible plan without breaking a side row."""
         return np.all(self.columns >= 0, axis=0)  # type: ignore[no-any-return]
@@ -109,6 +113,12 @@ class MasterSolution:
     objective: float
     bound: float | None
     details: dict[str, float] = field(default_factory=dict)
+    keep: BoolArray | None = None
+    """When proven optimal through the LP: the columns that can be in any plan worth the
+    objective (reduced cost >= objective - LP bound), others can be dropped for good
+    once the objective is kept by a side row; ``None`` when not computed."""
+    chain_keep: BoolArray | None = None
+    """The same for the chain variables."""
 
 
 class _Master:
@@ -135,12 +145,13 @@ class _Master:
             [self.columns.matrix(ids, self.n_packing_rows), self.chains.matrix[:, chain_ids]],
             format="csc",
         )
+        objective = np.concatenate([self.columns.values[ids], self.chains.values[chain_ids]])
         if len(self.side):
             side = np.hstack([self.side.columns[:, ids], self.side.chains[:, chain_ids]])
             rows = sp.vstack([rows, sp.csc_matrix(side)], format="csc")
         n = rows.shape[1]
         return LinearModel(
-            objective=np.concatenate([self.columns.values[ids], self.chains.values[chain_ids]]),
+            objective=objective,
             col_lower=np.zeros(n),
             # The LP leaves columns unbounded above (the vertex rows bound them) so that
             # every reduced cost is <= 0 at its optimum, as the restriction argument needs.
@@ -257,6 +268,47 @@ def solve_master(
     the optimum with shorter cycles (it must satisfy ``side``); ``side`` holds rows every
     solution must satisfy (the earlier levels of a hierarchy).
     """
+    lp_seen: list[tuple[_LpResult, float]] = []
+    solution = _solve_master(
+        columns,
+        chains,
+        n_vertices,
+        backend,
+        integral=integral,
+        deadline=deadline,
+        threads=threads,
+        seed=seed,
+        direct_limit=direct_limit,
+        simple_bound=simple_bound,
+        start_from=start_from,
+        side=side,
+        lp_seen=lp_seen,
+    )
+    if solution.outcome is not BackendOutcome.OPTIMAL or not lp_seen:
+        return solution
+    # Every plan x has value <= z_lp + rc.x with rc <= 0: a plan worth the optimum uses
+    # only columns with rc >= optimum - z_lp.
+    lp, z_lp = lp_seen[0]
+    floor = solution.objective - z_lp - _TOL
+    return replace(solution, keep=lp.rc >= floor, chain_keep=lp.rc_chain >= floor)
+
+
+def _solve_master(
+    columns: ExchangeColumns,
+    chains: PicefChains,
+    n_vertices: int,
+    backend: Backend,
+    *,
+    integral: bool,
+    deadline: float | None,
+    threads: int,
+    seed: int,
+    direct_limit: int | None = None,
+    simple_bound: float = math.inf,
+    start_from: tuple[IntArray, IntArray] | None,
+    side: SideRows | None,
+    lp_seen: list[tuple[_LpResult, float]],
+) -> MasterSolution:
     side = side if side is not None else SideRows.none(len(columns), len(chains))
     master = _Master(columns, chains, n_vertices, side)
     run = _Run(backend, deadline, threads, seed, integral, chains.n_flow_rows > 0)
@@ -272,7 +324,7 @@ def solve_master(
         return _finish(sol, ids, all_chain_vars, sol.bound, integral, {"mip_solves": 1.0})
 
     # 1. The LP bound and the reduced cost of every column.
-    lp = _solve_lp(master, run)
+    lp = _solve_lp(master, run, None if start_from is None else start_from[0])
     details = {"lp_iterations": float(lp.iterations), "lp_value": lp.value}
     if not lp.converged:
         # Out of time (or the LP failed) before the bound was proven: best effort.
@@ -291,6 +343,7 @@ def solve_master(
     z_lp = master.dual_bound(lp.duals)
     slack = max(0.0, float(lp.rc.max(initial=0.0)), float(lp.rc_chain.max(initial=0.0)))
     z_lp += n_vertices * slack
+    lp_seen.append((lp, z_lp))
     target = math.floor(z_lp + _TOL) if integral else z_lp
     details["lp_bound"] = z_lp
 
@@ -429,8 +482,12 @@ class _LpResult:
     converged: bool
 
 
-def _solve_lp(master: _Master, run: _Run) -> _LpResult:
-    """The LP over every column, whole or by column generation over the exchanges."""
+def _solve_lp(master: _Master, run: _Run, start: IntArray | None) -> _LpResult:
+    """The LP over every column, whole or by column generation over the exchanges.
+
+    Column generation starts from the best columns by value and the columns of
+    ``start``, a feasible plan: with side rows, the best columns alone may not satisfy
+    them, and an infeasible restricted LP gives no duals to price with."""
     columns, n_cols = master.columns, len(master.columns)
     all_chain_vars = np.arange(len(master.chains), dtype=np.int64)
     in_master = np.zeros(n_cols, dtype=bool)
@@ -439,6 +496,8 @@ def _solve_lp(master: _Master, run: _Run) -> _LpResult:
     else:
         order = np.lexsort((np.arange(n_cols), -columns.values))
         in_master[order[: 10 * master.n_vertices]] = True
+        if start is not None:
+            in_master[start] = True
     batch = max(5_000, 5 * master.n_vertices)
     duals = np.zeros(master.n_rows)
     value = math.inf

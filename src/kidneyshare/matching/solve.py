@@ -121,11 +121,15 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
         built - started,
     )
 
-    side: SideRows | None = None
+    side = SideRows.none(len(columns), len(chains))
     incumbent: tuple[np.ndarray, np.ndarray] | None = None
     master: MasterSolution | None = None
     status, bound, bound_level = Status.OPTIMAL, None, criteria[-1]
     details: dict[str, float] = {}
+    # Columns (and chain variables) still able to appear in a plan optimal for every
+    # level solved so far; each proven level drops the rest for good (reduced costs).
+    alive = np.arange(len(columns), dtype=np.int64)
+    chain_alive = np.arange(len(chains), dtype=np.int64)
     for index, criterion in enumerate(criteria):
         column_values, chain_values = levels[index]
         if index == 0 and len(criteria) == 1:
@@ -133,8 +137,8 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
                 instance, config, graph, columns, chains, formulation, deadline
             )
         level = solve_master(
-            columns.with_values(column_values),
-            replace(chains, values=chain_values),
+            columns.subset(alive).with_values(column_values[alive]),
+            chains.subset(chain_alive, chain_values[chain_alive]),
             graph.n_vertices,
             backend,
             integral=_whole(column_values) and _whole(chain_values),
@@ -142,10 +146,16 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
             threads=config.threads,
             seed=config.seed,
             simple_bound=_simple_bound(graph, criterion),
-            start_from=incumbent,
-            side=side,
+            start_from=None if incumbent is None else _positions(alive, chain_alive, incumbent),
+            side=side.subset(alive, chain_alive),
         )
         details.update({f"{criterion.value}.{k}": v for k, v in level.details.items()})
+        details[f"{criterion.value}.columns"] = float(len(alive) + len(chain_alive))
+        chosen = (alive[level.columns], chain_alive[level.chain_vars])
+        if level.keep is not None and level.chain_keep is not None:
+            alive = np.union1d(alive[level.keep], chosen[0])
+            chain_alive = np.union1d(chain_alive[level.chain_keep], chosen[1])
+        level = replace(level, columns=chosen[0], chain_vars=chosen[1], keep=None, chain_keep=None)
         if master is not None and (
             level.outcome is BackendOutcome.ERROR
             or _plan_value(column_values, chain_values, level)
@@ -164,9 +174,7 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
         incumbent = (level.columns, level.chain_vars)
         if index + 1 < len(criteria):
             tol = 1e-6 * max(1.0, abs(value))
-            side = (side or SideRows.none(len(columns), len(chains))).add(
-                column_values, chain_values, value - tol
-            )
+            side = side.add(column_values, chain_values, value - tol)
     solved = time.perf_counter()
     assert master is not None  # criteria is never empty
 
@@ -240,6 +248,13 @@ def _level_values(
         sign * chain_arc_values(criterion, graph, chains.arc) if len(chains) else np.zeros(0)
     )
     return column_values, chain_values
+
+
+def _positions(
+    alive: np.ndarray, chain_alive: np.ndarray, plan: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """A plan's columns and chain variables as positions among the alive ones."""
+    return np.searchsorted(alive, plan[0]), np.searchsorted(chain_alive, plan[1])
 
 
 def _whole(values: np.ndarray) -> bool:

@@ -41,6 +41,21 @@ class ExchangeColumns:
     def __len__(self) -> int:
         return int(self.offsets[-1])
 
+    def subset(self, ids: IntArray) -> ExchangeColumns:
+        """The columns ``ids`` (ascending), renumbered ``0 .. len(ids)-1`` in that order."""
+        block, row = self._locate(ids)
+        other = object.__new__(ExchangeColumns)
+        other.blocks = []
+        sizes = []
+        for b_index, b in enumerate(self.blocks):
+            rows = row[block == b_index]
+            if len(rows):
+                other.blocks.append(ExchangeBlock(b.is_cycle, b.vertices[rows], b.arcs[rows]))
+                sizes.append(len(rows))
+        other.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        other.values = self.values[ids]
+        return other
+
     def with_values(self, values: FloatArray) -> ExchangeColumns:
         """The same columns with another objective (one level of a hierarchy)."""
         other = object.__new__(ExchangeColumns)

@@ -46,6 +46,13 @@ class PicefChains:
     def __len__(self) -> int:
         return int(self.arc.shape[0])
 
+    def subset(self, ids: IntArray, values: FloatArray) -> PicefChains:
+        """The variables ``ids`` (renumbered in that order) with objective ``values``;
+        the rows stay as they are."""
+        return PicefChains(
+            self.arc[ids], self.position[ids], values, self.matrix[:, ids], self.n_flow_rows
+        )
+
 
 def build_picef_chains(
     graph: CompatibilityGraph, max_chain: int, arc_value: FloatArray
