@@ -239,3 +239,33 @@ def test_why_unknown_donor_and_missing_file_exit_2(
     assert code == 2 and str(missing) in err
     code, _, err = run_main(["build-pool", str(records_file), "--as-of", "2026-02-30"], capsys)
     assert code == 2 and "--as-of: expected a date" in err
+
+
+def test_generated_records_build_and_explain_end_to_end(tmp_path: Path) -> None:
+    records, pool_file = tmp_path / "records.json", tmp_path / "pool.json"
+    result = runner.invoke(
+        app,
+        [
+            "generate-records",
+            "--pairs",
+            "40",
+            "--altruists",
+            "3",
+            "--seed",
+            "9",
+            "-o",
+            str(records),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["build-pool", str(records), "-o", str(pool_file)])
+    assert result.exit_code == 0, result.output
+    pool = read_instance(pool_file)
+    assert len(pool.patients) == 40 and len(pool.altruists) == 3
+    arc = pool.arcs[0]
+    result = runner.invoke(app, ["why", arc.donor, arc.patient, "--records", str(records)])
+    assert (
+        result.stdout.splitlines()[0] == f"{arc.donor} -> {arc.patient}: arc, weight {arc.weight:g}"
+    )
+    stdout = runner.invoke(app, ["generate-records", "--pairs", "2", "--seed", "9"]).stdout
+    assert json.loads(stdout)["format"] == "kidneyshare-clinical"

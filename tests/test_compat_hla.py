@@ -190,3 +190,22 @@ def test_bw4_and_bw6_are_disjoint_and_splits_follow_their_broad() -> None:
 def test_lineage_goes_from_narrow_to_broad() -> None:
     assert serology.lineage("A2403") == ("A2403", "A24", "A9")
     assert serology.lineage("A1") == ("A1",)
+
+
+def test_public_api_is_pinned() -> None:
+    import kidneyshare.compatibility as compatibility
+
+    assert sorted(compatibility.__all__) == sorted(
+        [
+            "DEFAULT_A2_TITRE_MAX", "AboJudgement", "AboType", "Assessment", "BuiltPool",
+            "ClinicalPool", "Compatibility", "CompatibilityPolicy", "DonorRecord", "HlaAllele",
+            "HlaAntigen", "HlaMismatch", "HlaName", "HlaTyping", "PanelDonor", "PatientRecord",
+            "ReferencePanel", "ScoreParts", "ScoringContext", "ScoringScheme", "Sex",
+            "VirtualCrossmatch", "abo_compatibility", "assess", "build_pool",
+            "calculated_reaction_frequency", "default_panel", "dump_records", "hla_conflict",
+            "hla_mismatch", "judge", "panel_cpra", "parse_hla_name", "parse_hla_names",
+            "parse_panel", "parse_records", "read_panel", "read_records", "records_schema",
+            "score_transplant", "virtual_crossmatch", "write_records",
+        ]
+    )  # fmt: skip
+    assert all(hasattr(compatibility, name) for name in compatibility.__all__)

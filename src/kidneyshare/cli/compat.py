@@ -23,12 +23,12 @@ from kidneyshare.compatibility import (
 )
 from kidneyshare.compatibility.builder import BuiltPool, build_pool
 from kidneyshare.compatibility.cpra import default_panel, panel_cpra, read_panel
-from kidneyshare.compatibility.records_json import read_records
+from kidneyshare.compatibility.records_json import dump_records, read_records, write_records
 from kidneyshare.errors import ConfigError
 from kidneyshare.formats import FORMATS, dump_instance, write_instance
 from kidneyshare.formats._files import write_text
 
-__all__ = ["build_pool_command", "crossmatch_command", "why_command"]
+__all__ = ["build_pool_command", "crossmatch_command", "generate_records_command", "why_command"]
 
 _ABO_NAMES = ", ".join(t.value for t in AboType)
 _STDOUT = "-"
@@ -242,23 +242,24 @@ def build_pool_command(
         raise ConfigError(
             f"--format: unknown format {format_name!r}; expected one of {', '.join(FORMATS)}"
         )
+    to_stdout = os.fspath(output) == _STDOUT
+    if to_stdout and format_name == "preflib":
+        raise ConfigError("--output: PrefLib writes a .wmd and a .dat; expected a file path")
     options = _BuildOptions(
         a2_rule, titre_max, aboi_titre_max, as_of, compute_cpra, panel, same_group
     )
     built = _build(records, options)
     pool = built.instance
+    if to_stdout:
+        typer.echo(dump_instance(pool, format_name), nl=False)
+    else:
+        write_instance(pool, output, format_name)
     if explain is not None:
         document = {
             "records": os.fspath(records),
             "assessments": [a.to_json() for a in built.assessments()],
         }
         write_text(explain, json.dumps(document, ensure_ascii=False, indent=1) + "\n")
-    if os.fspath(output) == _STDOUT:
-        if format_name == "preflib":
-            raise ConfigError("--output: PrefLib writes a .wmd and a .dat; expected a file path")
-        typer.echo(dump_instance(pool, format_name), nl=False)
-    else:
-        write_instance(pool, output, format_name)
     excluded = built.exclusions
     info(
         f"built {len(pool.patients)} pairs, {len(pool.altruists)} altruists, "
@@ -296,3 +297,23 @@ def why_command(
     typer.echo(assessment.summary())
     for line in assessment.reasons():
         typer.echo(f"  {line}")
+
+
+def generate_records_command(
+    pairs: Annotated[int, typer.Option("--pairs", min=0, help="Patients with their donors.")],
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed.")],
+    altruists: Annotated[int, typer.Option("--altruists", min=0, help="Non-directed donors.")] = 0,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="records.json to write (- for stdout).")
+    ] = Path(_STDOUT),
+) -> None:
+    """Draw clinical records (blood groups, HLA, unacceptable antigens, cPRA) from the
+    Delorme et al. (2022) UK model, for build-pool."""
+    from kidneyshare.generators.clinical import generate_clinical  # only for this command
+
+    records = generate_clinical(pairs, altruists, seed=seed)
+    if os.fspath(output) == _STDOUT:
+        typer.echo(dump_records(records), nl=False)
+        return
+    write_records(records, output)
+    info(f"wrote {pairs} patients and {len(records.donors)} donors to {output}")

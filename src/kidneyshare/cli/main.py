@@ -20,7 +20,12 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from kidneyshare.cli.compat import build_pool_command, crossmatch_command, why_command
+from kidneyshare.cli.compat import (
+    build_pool_command,
+    crossmatch_command,
+    generate_records_command,
+    why_command,
+)
 from kidneyshare.cli.db import db_app
 from kidneyshare.cli.output import EXIT_BAD_INPUT, EXIT_FAILED, PROGRAM, error_line
 from kidneyshare.cli.pool import (
@@ -51,6 +56,7 @@ app.add_typer(db_app)
 app.command("crossmatch")(crossmatch_command)
 app.command("build-pool")(build_pool_command)
 app.command("why")(why_command)
+app.command("generate-records")(generate_records_command)
 
 
 def _version() -> str:

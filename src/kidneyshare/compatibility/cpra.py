@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from kidneyshare.compatibility._text import read_utf8
 from kidneyshare.compatibility.crossmatch import hla_conflict
 from kidneyshare.compatibility.hla import HlaName
 from kidneyshare.compatibility.records import ClinicalPool, HlaTyping
@@ -215,12 +216,7 @@ def dump_panel(panel: ReferencePanel) -> str:
 
 def read_panel(path: str | Path) -> ReferencePanel:
     """Read the panel CSV at ``path``."""
-    source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise FormatError("not UTF-8 text", source=source) from exc
-    return parse_panel(text, source)
+    return parse_panel(*read_utf8(path))
 
 
 @cache

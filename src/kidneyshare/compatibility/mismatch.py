@@ -22,6 +22,7 @@ level 4   1 DR and 2 B, or 2 DR
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from kidneyshare.compatibility import serology
 from kidneyshare.compatibility.hla import HlaAllele, HlaName
@@ -66,6 +67,7 @@ def _keys(specificities: tuple[HlaName, ...]) -> set[str]:
     return keys
 
 
+@lru_cache(maxsize=1 << 14)  # a few hundred antigens: pairs repeat across a pool
 def _same_family(one: str, other: str) -> bool:
     return one in serology.lineage(other) or other in serology.lineage(one)
 
@@ -84,6 +86,7 @@ def locus_antigens(typing: HlaTyping | None) -> LocusAntigens | None:
     return keys[0], keys[1], keys[2]
 
 
+@lru_cache(maxsize=1 << 16)
 def _count(donor_keys: frozenset[str], patient_keys: frozenset[str]) -> int:
     mismatched = [d for d in donor_keys if not any(_same_family(d, p) for p in patient_keys)]
     return min(len(mismatched), 2)

@@ -27,6 +27,7 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from kidneyshare.compatibility._text import read_utf8
 from kidneyshare.compatibility.abo import AboType
 from kidneyshare.compatibility.records import (
     ClinicalPool,
@@ -250,12 +251,7 @@ def dump_records(pool: ClinicalPool) -> str:
 
 def read_records(path: str | Path) -> ClinicalPool:
     """Read the ``records.json`` file at ``path`` (see :func:`parse_records`)."""
-    source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise FormatError("not UTF-8 text", source=source) from exc
-    return parse_records(text, source)
+    return parse_records(*read_utf8(path))
 
 
 def write_records(pool: ClinicalPool, path: str | Path) -> None:
