@@ -34,6 +34,7 @@ from kidneyshare.cli.pool import (
     info_command,
     validate_command,
 )
+from kidneyshare.cli.serve import serve_command
 from kidneyshare.cli.solve import solve_command
 from kidneyshare.errors import KidneyshareError
 
@@ -53,6 +54,7 @@ app.command("validate")(validate_command)
 app.command("convert")(convert_command)
 app.command("info")(info_command)
 app.add_typer(db_app)
+app.command("serve")(serve_command)
 app.command("crossmatch")(crossmatch_command)
 app.command("build-pool")(build_pool_command)
 app.command("why")(why_command)

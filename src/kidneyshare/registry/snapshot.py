@@ -4,9 +4,10 @@ Members are the active pairs (with all their donors) and the active altruists, i
 order, so the same registry state always gives the same snapshot text and hash. Ids in
 the snapshot are the registry's: ``P<patient id>`` and ``D<donor id>``.
 
-Arcs: between two records read from pool files, the file's arcs are the compatibility
-(their source computed it). A record registered through the service is judged by the
-plain ABO rule and an exact-name virtual crossmatch (a donor HLA name that the patient
+Arcs: between two records read from the same pool file, the file's arcs are the
+compatibility (its source computed it). Any other donor and patient (registered through
+the service, or read from different files) are judged by the plain ABO rule and an
+exact-name virtual crossmatch (a donor HLA name that the patient
 lists as unacceptable rules the arc out). That interim rule is deliberately narrow; the
 compatibility layer (splits and broads, the A2 rule, cPRA) replaces it when it lands.
 """
@@ -61,7 +62,7 @@ def parse_donor_key(key: str) -> int:
 @dataclass(frozen=True, slots=True)
 class _Person:
     id: int
-    imported: bool
+    import_id: int | None
     group: BloodGroup | None
     hla: frozenset[str]
 
@@ -110,7 +111,7 @@ def _arcs(
                         stored.probability,
                     )
                 )
-            elif not (d.imported and p.imported) and _rule_allows(d, p):
+            elif (d.import_id is None or d.import_id != p.import_id) and _rule_allows(d, p):
                 arcs.append(Arc(DonorId(donor_key(d.id)), PatientId(patient_key(p.id))))
     return arcs
 
@@ -124,7 +125,7 @@ def _patient(row: PatientRow, facts: PatientClinicalRecord | None) -> tuple[Pati
         age=None if facts is None or facts.age is None else float(facts.age),
     )
     unacceptable = frozenset(() if facts is None else facts.unacceptable_antigens)
-    return model, _Person(row.id, row.import_id is not None, group, unacceptable)
+    return model, _Person(row.id, row.import_id, group, unacceptable)
 
 
 def _donor(
@@ -138,7 +139,7 @@ def _donor(
         age=None if facts is None or facts.age is None else float(facts.age),
     )
     hla = frozenset(() if facts is None else facts.hla)
-    return model, _Person(row.id, row.import_id is not None, group, hla)
+    return model, _Person(row.id, row.import_id, group, hla)
 
 
 def snapshot_pool(session: Session, name: str) -> PoolSnapshot:
