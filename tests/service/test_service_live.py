@@ -3,6 +3,9 @@ in the middle of an import or a run. Every loop here is bounded in count and tim
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -204,3 +207,60 @@ def test_a_server_killed_mid_run_leaves_no_result_and_the_run_restarts(
         assert seen["attempts"] == 2 and seen["verification"]["ok"] is True
         offers = client.get(f"/offers?run_id={run['id']}").json()
         assert offers["total"] == seen["transplants"] > 0
+
+
+def test_serve_demo_prints_sign_ins_that_work(tmp_path: Path) -> None:
+    """``kidneyshare serve --demo``: three centres, a generated pool, one user per role."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out = tmp_path / "demo.out"
+    with out.open("wb") as sink:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from kidneyshare.cli.main import main; main()",
+                "serve",
+                "--demo",
+                "--port",
+                str(port),
+            ],
+            stdout=sink,
+            stderr=subprocess.DEVNULL,
+            cwd=tmp_path,
+            env={
+                k: v for k, v in __import__("os").environ.items() if k != "KIDNEYSHARE_DATABASE_URL"
+            },
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(600):  # up to 60 s: the demo imports three pools first
+            try:
+                if httpx.get(f"{base}/openapi.json", timeout=1.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        lines = [line.split() for line in out.read_text().splitlines() if line.startswith("  ")]
+        logins = {fields[0]: fields[1] for fields in lines}
+        assert set(logins) == {
+            "admin",
+            "analyst",
+            "coordinator-gla",
+            "care-gla",
+            "coordinator-lon",
+            "care-lon",
+            "coordinator-bir",
+            "care-bir",
+        }
+        token = httpx.post(
+            f"{base}/auth/token",
+            data={"username": "coordinator-lon", "password": logins["coordinator-lon"]},
+        )
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        assert len(httpx.get(f"{base}/centres", headers=headers).json()) == 3
+        assert httpx.get(f"{base}/pairs", headers=headers).json()["total"] == 20
+        assert not list(tmp_path.glob("*.sqlite3"))  # the demo never touches the folder's DB
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 
 from kidneyshare.errors import FormatError, KidneyshareError
 from kidneyshare.registry.accounts import scheme_secret
@@ -82,6 +83,20 @@ def _install_error_handlers(app: FastAPI) -> None:
         where = {"source": exc.source, "location": exc.location}
         return _error(
             422, [{"loc": ["body", "file"], "msg": str(exc), "type": "format_error", "ctx": where}]
+        )
+
+    @app.exception_handler(DataError)
+    async def unstorable(_: Request, exc: DataError) -> JSONResponse:
+        # a value the database cannot hold (out of range, a NUL character in text)
+        return _error(
+            422,
+            [
+                {
+                    "loc": ["body"],
+                    "msg": f"a value cannot be stored: {exc.orig}",
+                    "type": "value_error",
+                }
+            ],
         )
 
     @app.exception_handler(DatabaseError)

@@ -26,7 +26,9 @@ from kidneyshare.service.security import (
 from kidneyshare.service.state import ServiceState
 
 __all__ = [
+    "MAX_ID",
     "Caller",
+    "CentreFilter",
     "ExpectedVersion",
     "Limit",
     "Offset",
@@ -39,6 +41,7 @@ __all__ = [
 ]
 
 UNPROCESSABLE = 422  # named differently across Starlette versions
+MAX_ID = 2_147_483_647  # the largest id an INTEGER column holds
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
@@ -97,7 +100,7 @@ def _not_found(kind: str, row_id: int) -> HTTPException:
 
 
 def _visible_pair(
-    pair_id: Annotated[int, Path(ge=1)],
+    pair_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     caller: Annotated[Principal, Depends(require(Permission.READ_POOL))],
     state: State,
 ) -> int:
@@ -109,7 +112,7 @@ def _visible_pair(
 
 
 def _visible_altruist(
-    altruist_id: Annotated[int, Path(ge=1)],
+    altruist_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     caller: Annotated[Principal, Depends(require(Permission.READ_POOL))],
     state: State,
 ) -> int:
@@ -121,7 +124,7 @@ def _visible_altruist(
 
 
 def _visible_offer(
-    offer_id: Annotated[int, Path(ge=1)],
+    offer_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     caller: Annotated[Principal, Depends(require(Permission.READ_OFFERS))],
     state: State,
 ) -> int:
@@ -143,7 +146,11 @@ def _writable_centre(
     caller: Annotated[Principal, Depends(require(Permission.EDIT_POOL))],
     centre_id: Annotated[
         int | None,
-        Query(ge=1, description="The centre to register at; a coordinator's own by default."),
+        Query(
+            ge=1,
+            le=MAX_ID,
+            description="The centre to register at; a coordinator's own by default.",
+        ),
     ] = None,
 ) -> int:
     if caller.centre_id is not None:
@@ -196,5 +203,6 @@ def _expected_version(
 
 
 ExpectedVersion = Annotated[int, Depends(_expected_version)]
+CentreFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this centre.")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size.")]
-Offset = Annotated[int, Query(ge=0, description="Items to skip.")]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="Items to skip.")]

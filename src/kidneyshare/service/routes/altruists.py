@@ -16,6 +16,7 @@ from kidneyshare.registry.pool import (
 from kidneyshare.registry.vocabulary import MemberStatus
 from kidneyshare.service.access import Permission, Principal
 from kidneyshare.service.deps import (
+    CentreFilter,
     ExpectedVersion,
     Limit,
     Offset,
@@ -52,7 +53,7 @@ def altruists(
     limit: Limit = 50,
     offset: Offset = 0,
     status_filter: Annotated[MemberStatus | None, Query(alias="status")] = None,
-    centre_id: int | None = None,
+    centre_id: CentreFilter = None,
 ) -> Page[AltruistPublic]:
     scope = caller.centre_id if caller.centre_id is not None else centre_id
     with state.sessions() as session:

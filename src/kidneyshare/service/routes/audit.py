@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
 from kidneyshare.registry.audit_log import list_audit_events
 from kidneyshare.service.access import Permission, Principal
@@ -33,9 +33,9 @@ def audit_events(
     caller: Annotated[Principal, Depends(require(Permission.MANAGE_SCHEME))],
     limit: Limit = 50,
     offset: Offset = 0,
-    entity: str | None = None,
-    entity_id: str | None = None,
-    action: str | None = None,
+    entity: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z-]+$")] = None,
+    entity_id: Annotated[str | None, Query(max_length=64, pattern=r"^[0-9A-Za-z-]+$")] = None,
+    action: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z.-]+$")] = None,
 ) -> Page[AuditEventPublic]:
     """Who did what and when, with the record before and after; newest first."""
     with state.sessions() as session:

@@ -14,7 +14,16 @@ from kidneyshare.registry.outcomes import (
 )
 from kidneyshare.registry.vocabulary import OfferStatus
 from kidneyshare.service.access import Permission, Principal
-from kidneyshare.service.deps import ExpectedVersion, Limit, Offset, State, VisibleOffer, require
+from kidneyshare.service.deps import (
+    MAX_ID,
+    CentreFilter,
+    ExpectedVersion,
+    Limit,
+    Offset,
+    State,
+    VisibleOffer,
+    require,
+)
 from kidneyshare.service.schemas.common import Page
 from kidneyshare.service.schemas.runs import CrossmatchIn, OfferPublic, TransplantIn
 from kidneyshare.service.views import offer_views
@@ -30,9 +39,9 @@ def offers(
     caller: Reader,
     limit: Limit = 50,
     offset: Offset = 0,
-    run_id: int | None = None,
+    run_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     status_filter: Annotated[OfferStatus | None, Query(alias="status")] = None,
-    centre_id: int | None = None,
+    centre_id: CentreFilter = None,
 ) -> Page[OfferPublic]:
     """Offers where the centre's donor gives or its patient receives (a coordinator's own
     centre; any centre, or all, for an administrator)."""

@@ -17,6 +17,8 @@ from kidneyshare.registry.pool import (
 from kidneyshare.registry.vocabulary import MemberStatus
 from kidneyshare.service.access import Permission, Principal
 from kidneyshare.service.deps import (
+    MAX_ID,
+    CentreFilter,
     ExpectedVersion,
     Limit,
     Offset,
@@ -54,7 +56,7 @@ def pairs(
     limit: Limit = 50,
     offset: Offset = 0,
     status_filter: Annotated[MemberStatus | None, Query(alias="status")] = None,
-    centre_id: int | None = None,
+    centre_id: CentreFilter = None,
 ) -> Page[PairPublic]:
     """Pairs the caller may identify: a coordinator's own centre, every centre for an
     administrator (optionally filtered by ``centre_id``)."""
@@ -130,7 +132,7 @@ def correct_patient(
 @router.post("/{pair_id}/donors/{donor_id}/facts", response_model=PairPublic)
 def correct_donor(
     pair_id: VisiblePair,
-    donor_id: Annotated[int, Path(ge=1)],
+    donor_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     body: DonorFactsIn,
     state: State,
     caller: Editor,

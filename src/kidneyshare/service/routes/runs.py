@@ -9,7 +9,13 @@ from fastapi import APIRouter, Depends, Path, Query, status
 from kidneyshare.registry.runs import create_run, get_run, list_runs, restart_run
 from kidneyshare.registry.vocabulary import RunStatus
 from kidneyshare.service.access import Permission, Principal
-from kidneyshare.service.deps import Limit, Offset, State, require
+from kidneyshare.service.deps import (
+    MAX_ID,
+    Limit,
+    Offset,
+    State,
+    require,
+)
 from kidneyshare.service.schemas.common import Page
 from kidneyshare.service.schemas.runs import RunCreate, RunPublic
 from kidneyshare.service.views import run_view
@@ -17,7 +23,7 @@ from kidneyshare.service.views import run_view
 router = APIRouter(prefix="/runs", tags=["runs"])
 Reader = Annotated[Principal, Depends(require(Permission.READ_RUNS))]
 Starter = Annotated[Principal, Depends(require(Permission.START_RUNS))]
-RunId = Annotated[int, Path(ge=1)]
+RunId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 @router.post("", response_model=RunPublic, status_code=status.HTTP_202_ACCEPTED)

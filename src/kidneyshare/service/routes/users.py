@@ -14,7 +14,15 @@ from kidneyshare.registry.accounts import (
     update_user,
 )
 from kidneyshare.service.access import Permission, Principal
-from kidneyshare.service.deps import ExpectedVersion, Limit, Offset, State, require
+from kidneyshare.service.deps import (
+    MAX_ID,
+    CentreFilter,
+    ExpectedVersion,
+    Limit,
+    Offset,
+    State,
+    require,
+)
 from kidneyshare.service.schemas.accounts import (
     ApiTokenCreate,
     ApiTokenIssued,
@@ -35,7 +43,7 @@ def users(
     caller: Admin,
     limit: Limit = 50,
     offset: Offset = 0,
-    centre_id: int | None = None,
+    centre_id: CentreFilter = None,
 ) -> Page[UserPublic]:
     with state.sessions() as session:
         rows, total = list_users(session, centre_id=centre_id, limit=limit, offset=offset)
@@ -53,7 +61,7 @@ def add_user(body: UserCreate, state: State, caller: Admin) -> UserPublic:
 
 @router.patch("/{user_id}", response_model=UserPublic)
 def change_user(
-    user_id: Annotated[int, Path(ge=1)],
+    user_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     body: UserUpdate,
     state: State,
     caller: Admin,
@@ -80,7 +88,10 @@ def change_user(
     "/{user_id}/api-tokens", response_model=ApiTokenIssued, status_code=status.HTTP_201_CREATED
 )
 def issue_api_token(
-    user_id: Annotated[int, Path(ge=1)], body: ApiTokenCreate, state: State, caller: Admin
+    user_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    body: ApiTokenCreate,
+    state: State,
+    caller: Admin,
 ) -> ApiTokenIssued:
     """A long-lived token for a system acting as this user; shown once."""
     token, digest = new_api_token()

@@ -44,12 +44,14 @@ class UserCreate(Schema):
         description="Omit for a system account that signs in with API tokens only.",
     )
     role: Role
-    centre_id: int | None = Field(default=None, description="Required for centre roles.")
+    centre_id: int | None = Field(
+        default=None, ge=1, le=2_147_483_647, description="Required for centre roles."
+    )
 
 
 class UserUpdate(Schema):
     role: Role | None = None
-    centre_id: int | None = None
+    centre_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
     active: bool | None = None
     password: str | None = Field(default=None, min_length=12, max_length=256)
 
