@@ -85,15 +85,18 @@ class CriterionData:
     """``donor number * n_vertices + patient vertex`` of every arc of the instance
     (every donor, not only the one the graph keeps per pair), sorted."""
     rule: AgeRule
+    pair_keys: IntArray
+    """``giving vertex * n_vertices + receiving vertex`` for every arc of the instance,
+    sorted: compatibility between vertices whether or not the (possibly reduced) graph
+    kept the arc."""
 
     def donor_gives(self, donors: IntArray, patients: IntArray) -> npt.NDArray[np.bool_]:
         """Whether each donor (by number) has an arc to each patient (by vertex)."""
-        keys = donors * self.graph.n_vertices + patients
-        pos = np.searchsorted(self.donor_patient_keys, keys)
-        pos = np.minimum(pos, max(len(self.donor_patient_keys) - 1, 0))
-        if not len(self.donor_patient_keys):
-            return np.zeros(len(keys), dtype=bool)
-        return self.donor_patient_keys[pos] == keys  # type: ignore[no-any-return]
+        return _member(self.donor_patient_keys, donors * self.graph.n_vertices + patients)
+
+    def vertex_gives(self, givers: IntArray, receivers: IntArray) -> npt.NDArray[np.bool_]:
+        """Whether some donor of each giving vertex has an arc to each receiving patient."""
+        return _member(self.pair_keys, givers * self.graph.n_vertices + receivers)
 
     @classmethod
     def build(cls, instance: Instance, graph: CompatibilityGraph, rule: AgeRule) -> CriterionData:
@@ -116,11 +119,33 @@ class CriterionData:
         donors = sorted(d.id for d in instance.donors)
         donor_number: dict[str, int] = {did: i for i, did in enumerate(donors)}
         giver_number = np.array([donor_number[d] for d in graph.donor], dtype=np.int64)
+        n = graph.n_vertices
+        vertex = {vid: i for i, vid in enumerate(graph.ids)}
+        giver_vertex = {
+            d.id: vertex[d.patient if d.patient is not None else d.id] for d in instance.donors
+        }
         keys = np.array(
-            [donor_number[a.donor] * graph.n_vertices + number[a.patient] for a in instance.arcs],
-            dtype=np.int64,
+            [donor_number[a.donor] * n + number[a.patient] for a in instance.arcs], dtype=np.int64
         )
-        return cls(graph, giver_age, end_points, giver_number, np.unique(keys), rule)
+        pair_keys = np.array(
+            [giver_vertex[a.donor] * n + number[a.patient] for a in instance.arcs], dtype=np.int64
+        )
+        return cls(
+            graph,
+            giver_age,
+            end_points,
+            giver_number,
+            np.unique(keys),
+            rule,
+            np.unique(pair_keys),
+        )
+
+
+def _member(sorted_keys: IntArray, keys: IntArray) -> npt.NDArray[np.bool_]:
+    if not len(sorted_keys):
+        return np.zeros(len(keys), dtype=bool)
+    pos = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return sorted_keys[pos] == keys  # type: ignore[no-any-return]
 
 
 def block_values(
@@ -183,8 +208,8 @@ def _back_arcs(g: CompatibilityGraph, block: ExchangeBlock, data: CriterionData)
             found += data.donor_gives(giver, v[:, j])
         return found
     # (altruist, p1, p2): p1 -> waiting list always; p2 -> p1; altruist -> p2.
-    p2_to_p1 = g.find_arcs(v[:, 2], v[:, 1]) >= 0
-    altruist_to_p2 = g.find_arcs(v[:, 0], v[:, 2]) >= 0
+    p2_to_p1 = data.vertex_gives(v[:, 2], v[:, 1])
+    altruist_to_p2 = data.vertex_gives(v[:, 0], v[:, 2])
     return 1.0 + p2_to_p1.astype(np.float64) + altruist_to_p2.astype(np.float64)
 
 
