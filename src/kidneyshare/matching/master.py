@@ -61,6 +61,8 @@ BoolArray = npt.NDArray[np.bool_]
 DIRECT_LIMIT = 5_000
 # Up to this many exchange columns the LP is solved whole, beyond by column generation.
 FULL_LP_LIMIT = 400_000
+# Up to this many PICEF chain-arc variables all are in every LP, beyond they are priced.
+FULL_CHAIN_LP_LIMIT = 100_000
 _TOL = 1e-6
 # Columns per vertex allowed beyond the LP support in the successive small MIPs.
 _MIP_COLUMNS_PER_VERTEX = (20, 200)
@@ -324,7 +326,7 @@ def _solve_master(
         return _finish(sol, ids, all_chain_vars, sol.bound, integral, {"mip_solves": 1.0})
 
     # 1. The LP bound and the reduced cost of every column.
-    lp = _solve_lp(master, run, None if start_from is None else start_from[0])
+    lp = _solve_lp(master, run, start_from)
     details = {"lp_iterations": float(lp.iterations), "lp_value": lp.value}
     if not lp.converged:
         # Out of time (or the LP failed) before the bound was proven: best effort.
@@ -333,10 +335,12 @@ def _solve_master(
             simple_bound,
         )
         ids = np.flatnonzero(lp.in_master)
+        chain_ids = np.flatnonzero(lp.chain_in_master)
         none = np.zeros(0, np.int64)
-        start = _greedy_start(master, ids, all_chain_vars, lp.x, none, none)
-        sol = run.solve(master.model(ids, all_chain_vars, relax=False), initial=start)
-        return _finish(sol, ids, all_chain_vars, bound, integral, details, proven=False)
+        plan = start_from if start_from is not None else (none, none)
+        start = _greedy_start(master, ids, chain_ids, lp.x, plan[0], plan[1])
+        sol = run.solve(master.model(ids, chain_ids, relax=False), initial=start)
+        return _finish(sol, ids, chain_ids, bound, integral, details, proven=False)
     # Any 0/1 solution x has value <= y.b + rc.x, and rc <= slack everywhere (interior
     # duals are feasible only to a tolerance), so a solution worth t uses only columns
     # with rc >= t - y.b - (columns used) * slack.
@@ -478,26 +482,33 @@ class _LpResult:
     support: BoolArray
     chain_support: BoolArray
     in_master: BoolArray
+    chain_in_master: BoolArray
     iterations: int
     converged: bool
 
 
-def _solve_lp(master: _Master, run: _Run, start: IntArray | None) -> _LpResult:
-    """The LP over every column, whole or by column generation over the exchanges.
+def _solve_lp(master: _Master, run: _Run, start: tuple[IntArray, IntArray] | None) -> _LpResult:
+    """The LP over every column, whole or by column generation over the exchanges (and,
+    when they are many, over PICEF's chain-arc variables too: their reduced costs are
+    one sparse product, and a restricted PICEF with fewer arc variables is still valid).
 
-    Column generation starts from the best columns by value and the columns of
-    ``start``, a feasible plan: with side rows, the best columns alone may not satisfy
-    them, and an infeasible restricted LP gives no duals to price with."""
+    Column generation starts from the best columns by value (for chains, the
+    altruists' first arcs) and ``start``, a feasible plan: with side rows, the best
+    columns alone may not satisfy them, and an infeasible restricted LP gives no duals
+    to price with."""
     columns, n_cols = master.columns, len(master.columns)
-    all_chain_vars = np.arange(len(master.chains), dtype=np.int64)
     in_master = np.zeros(n_cols, dtype=bool)
     if n_cols <= FULL_LP_LIMIT:
         in_master[:] = True
     else:
         order = np.lexsort((np.arange(n_cols), -columns.values))
         in_master[order[: 10 * master.n_vertices]] = True
-        if start is not None:
-            in_master[start] = True
+    in_chain = np.ones(len(master.chains), dtype=bool)
+    if len(master.chains) > FULL_CHAIN_LP_LIMIT:
+        in_chain = master.chains.position == 1
+    if start is not None:
+        in_master[start[0]] = True
+        in_chain[start[1]] = True
     batch = max(5_000, 5 * master.n_vertices)
     duals = np.zeros(master.n_rows)
     value = math.inf
@@ -506,10 +517,12 @@ def _solve_lp(master: _Master, run: _Run, start: IntArray | None) -> _LpResult:
     rc = columns.values.copy()  # the reduced costs under the zero duals
     converged = False
     chain_support = np.zeros(len(master.chains), dtype=bool)
+    rc_chain = master.chains.values.copy()
     while True:
         iterations += 1
         ids = np.flatnonzero(in_master)
-        lp = run.solve(master.model(ids, all_chain_vars, relax=True), relax=True)
+        chain_ids = np.flatnonzero(in_chain)
+        lp = run.solve(master.model(ids, chain_ids, relax=True), relax=True)
         if lp.outcome is not BackendOutcome.OPTIMAL or lp.row_duals is None:
             break
         # Duals of the right sign only: vertex rows (<= 1) >= 0, flow rows (>= 0) and
@@ -520,29 +533,35 @@ def _solve_lp(master: _Master, run: _Run, start: IntArray | None) -> _LpResult:
                 np.minimum(lp.row_duals[master.n_vertices :], 0.0),
             ]
         )
-        x = lp.x if lp.x is not None else np.zeros(len(ids) + len(all_chain_vars))
+        x = lp.x if lp.x is not None else np.zeros(len(ids) + len(chain_ids))
         x_full[:] = 0.0
         x_full[ids] = x[: len(ids)]
-        chain_support = x[len(ids) :] > _TOL
+        chain_support[:] = False
+        chain_support[chain_ids] = x[len(ids) :] > _TOL
         value = float(lp.objective or 0.0)
         rc = master.reduced_costs(duals)
+        rc_chain = master.chain_reduced_costs(duals)
         candidates = np.flatnonzero((rc > _TOL) & ~in_master)
-        if not len(candidates):
+        chain_candidates = np.flatnonzero((rc_chain > _TOL) & ~in_chain)
+        if not len(candidates) and not len(chain_candidates):
             converged = True
             break
         if run.out_of_time():
             break
-        best = candidates[np.lexsort((candidates, -rc[candidates]))[:batch]]
-        in_master[best] = True
+        in_master[candidates[np.lexsort((candidates, -rc[candidates]))[:batch]]] = True
+        in_chain[
+            chain_candidates[np.lexsort((chain_candidates, -rc_chain[chain_candidates]))[:batch]]
+        ] = True
     return _LpResult(
         value,
         duals,
         rc,
-        master.chain_reduced_costs(duals),
+        rc_chain,
         x_full,
         x_full > _TOL,
         chain_support,
         in_master,
+        in_chain,
         iterations,
         converged,
     )
