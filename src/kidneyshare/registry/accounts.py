@@ -9,14 +9,15 @@ from __future__ import annotations
 import re
 import secrets
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kidneyshare.registry.columns import utc_now
 from kidneyshare.registry.errors import RecordConflict, RecordInvalid, RecordNotFound
 from kidneyshare.registry.models import ApiToken, Centre, SchemeSecret, User
-from kidneyshare.registry.unit_of_work import UnitOfWork, row_state
+from kidneyshare.registry.paging import page
+from kidneyshare.registry.unit_of_work import UnitOfWork, check_version, row_state
 from kidneyshare.registry.vocabulary import Role
 
 __all__ = [
@@ -117,9 +118,7 @@ def list_users(
     query = select(User)
     if centre_id is not None:
         query = query.where(User.centre_id == centre_id)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(User.id).limit(limit).offset(offset))
-    return list(rows), total
+    return page(session, query, [User.id], limit, offset)
 
 
 def update_user(
@@ -133,10 +132,7 @@ def update_user(
     password_hash: str | None = None,
 ) -> User:
     """Change a user's role, centre, activity or password (``None`` keeps a field)."""
-    if user.version != expected_version:
-        raise RecordConflict(
-            f"user {user.id} is at version {user.version}, not {expected_version}; read it again"
-        )
+    check_version("user", user, expected_version)
     before = row_state(user)
     new_role = role or user.role
     new_centre = centre_id if centre_id is not None or role is not None else user.centre_id

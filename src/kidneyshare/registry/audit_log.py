@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kidneyshare.registry.models import AuditEvent
+from kidneyshare.registry.paging import page
 
 __all__ = ["list_audit_events"]
 
@@ -27,6 +28,4 @@ def list_audit_events(
         query = query.where(AuditEvent.entity_id == entity_id)
     if action is not None:
         query = query.where(AuditEvent.action == action)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit).offset(offset))
-    return list(rows), total
+    return page(session, query, [AuditEvent.id.desc()], limit, offset)

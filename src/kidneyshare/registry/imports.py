@@ -14,11 +14,12 @@ from datetime import date
 from sqlalchemy import select
 
 from kidneyshare.formats import parse_instance
-from kidneyshare.model import Instance
+from kidneyshare.model import Donor, Instance
 from kidneyshare.registry.accounts import get_centre
 from kidneyshare.registry.clinical import DonorFacts, PatientFacts
 from kidneyshare.registry.errors import RecordConflict
-from kidneyshare.registry.models import Donor, ImportedArc, Patient, PoolImport
+from kidneyshare.registry.models import Donor as DonorRow
+from kidneyshare.registry.models import ImportedArc, Patient, PoolImport
 from kidneyshare.registry.pool import DonorEntry, register_altruist, register_pair
 from kidneyshare.registry.unit_of_work import UnitOfWork, row_state
 
@@ -29,10 +30,23 @@ def _whole_age(age: float | None) -> int | None:
     return None if age is None else round(age)
 
 
+def _donor_entry(donor: Donor, recorded_on: date) -> DonorEntry:
+    group = donor.blood_group
+    facts = DonorFacts(
+        recorded_on=recorded_on,
+        blood_group=None if group is None else group.value,
+        age=_whole_age(donor.age),
+    )
+    return DonorEntry(donor.id, facts=facts)
+
+
 def _refuse_taken_codes(uow: UnitOfWork, centre_id: int, instance: Instance) -> None:
     patient_codes = [p.id for p in instance.patients]
     donor_codes = [d.id for d in instance.donors]
-    for model, codes, kind in ((Patient, patient_codes, "patient"), (Donor, donor_codes, "donor")):
+    for model, codes, kind in (
+        (Patient, patient_codes, "patient"),
+        (DonorRow, donor_codes, "donor"),
+    ):
         for start in range(0, len(codes), 500):  # bounded IN lists
             taken = uow.session.scalars(
                 select(model.code).where(
@@ -83,17 +97,7 @@ def import_pool(
             uow,
             centre_id,
             patient.id,
-            [
-                DonorEntry(
-                    d.id,
-                    facts=DonorFacts(
-                        recorded_on=recorded_on,
-                        blood_group=None if d.blood_group is None else d.blood_group.value,
-                        age=_whole_age(d.age),
-                    ),
-                )
-                for d in pair.donors
-            ],
+            [_donor_entry(d, recorded_on) for d in pair.donors],
             patient_facts=PatientFacts(
                 recorded_on=recorded_on,
                 blood_group=None if patient.blood_group is None else patient.blood_group.value,
@@ -104,18 +108,10 @@ def import_pool(
             check_codes=False,
         )
     for altruist in instance.altruists:
-        d = altruist.donor
         register_altruist(
             uow,
             centre_id,
-            DonorEntry(
-                d.id,
-                facts=DonorFacts(
-                    recorded_on=recorded_on,
-                    blood_group=None if d.blood_group is None else d.blood_group.value,
-                    age=_whole_age(d.age),
-                ),
-            ),
+            _donor_entry(altruist.donor, recorded_on),
             import_id=pool_import.id,
             check_codes=False,
         )
@@ -129,7 +125,7 @@ def import_pool(
     donors: dict[str, int] = {
         code: row_id
         for code, row_id in uow.session.execute(
-            select(Donor.code, Donor.id).where(Donor.import_id == pool_import.id)
+            select(DonorRow.code, DonorRow.id).where(DonorRow.import_id == pool_import.id)
         )
     }
     uow.session.add_all(

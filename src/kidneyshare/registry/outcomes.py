@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from kidneyshare.registry.errors import RecordConflict, RecordNotFound
@@ -19,10 +19,11 @@ from kidneyshare.registry.models import (
     CrossmatchResult,
     Offer,
     Pair,
-    StatusChange,
     Transplant,
 )
-from kidneyshare.registry.unit_of_work import UnitOfWork, row_state
+from kidneyshare.registry.paging import page
+from kidneyshare.registry.pool import set_status
+from kidneyshare.registry.unit_of_work import UnitOfWork, check_version, row_state
 from kidneyshare.registry.vocabulary import CrossmatchOutcome, MemberStatus, OfferStatus
 
 __all__ = [
@@ -61,17 +62,9 @@ def list_offers(
         query = query.where(Offer.run_id == run_id)
     if status is not None:
         query = query.where(Offer.status == status)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    ordered = query.order_by(Offer.run_id.desc(), Offer.exchange, Offer.position)
-    return list(session.scalars(ordered.limit(limit).offset(offset))), total
-
-
-def _check_offer_version(offer: Offer, expected_version: int) -> None:
-    if offer.version != expected_version:
-        raise RecordConflict(
-            f"offer {offer.id} is at version {offer.version}, not {expected_version}: "
-            "someone changed it since you read it; read it again"
-        )
+    return page(
+        session, query, [Offer.run_id.desc(), Offer.exchange, Offer.position], limit, offset
+    )
 
 
 def crossmatch_history(session: Session, offer_id: int) -> list[CrossmatchResult]:
@@ -94,7 +87,7 @@ def record_crossmatch(
     expected_version: int,
 ) -> CrossmatchResult:
     """Record a crossmatch for an offer not yet transplanted; it supersedes any earlier."""
-    _check_offer_version(offer, expected_version)
+    check_version("offer", offer, expected_version)
     if offer.status is OfferStatus.TRANSPLANTED:
         raise RecordConflict(f"offer {offer.id} is already transplanted")
     later = aliased(CrossmatchResult)
@@ -130,29 +123,11 @@ def record_crossmatch(
     return result
 
 
-def _mark_transplanted(uow: UnitOfWork, member: Pair | Altruist, offer: Offer) -> None:
-    before = row_state(member)
-    member.status = MemberStatus.TRANSPLANTED
-    change = StatusChange(
-        status=MemberStatus.TRANSPLANTED,
-        reason=f"transplant of offer {offer.id}",
-        recorded_by_id=uow.actor.user_id,
-    )
-    if isinstance(member, Pair):
-        change.pair_id = member.id
-    else:
-        change.altruist_id = member.id
-    uow.session.add(change)
-    uow.flush()
-    kind = "pair" if isinstance(member, Pair) else "altruist"
-    uow.audit(f"{kind}.status", kind, member.id, before=before, after=row_state(member))
-
-
 def record_transplant(
     uow: UnitOfWork, offer: Offer, performed_on: date, *, expected_version: int
 ) -> Transplant:
     """Record that the offer's transplant took place (after a negative crossmatch)."""
-    _check_offer_version(offer, expected_version)
+    check_version("offer", offer, expected_version)
     if offer.status is not OfferStatus.CROSSMATCH_NEGATIVE:
         raise RecordConflict(
             f"offer {offer.id} is {offer.status.value}; a transplant needs a negative "
@@ -171,10 +146,10 @@ def record_transplant(
     uow.flush()
     pair = uow.session.scalar(select(Pair).where(Pair.patient_id == offer.patient_id))
     if pair is not None and pair.status is not MemberStatus.TRANSPLANTED:
-        _mark_transplanted(uow, pair, offer)
+        set_status(uow, pair, MemberStatus.TRANSPLANTED, f"transplant of offer {offer.id}")
     altruist = uow.session.scalar(select(Altruist).where(Altruist.donor_id == offer.donor_id))
     if altruist is not None and altruist.status is not MemberStatus.TRANSPLANTED:
-        _mark_transplanted(uow, altruist, offer)
+        set_status(uow, altruist, MemberStatus.TRANSPLANTED, f"transplant of offer {offer.id}")
     uow.audit(
         "offer.transplant",
         "offer",

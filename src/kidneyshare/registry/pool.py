@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased
 
 from kidneyshare.registry.accounts import get_centre
@@ -29,13 +29,14 @@ from kidneyshare.registry.models import (
     PatientClinicalRecord,
     StatusChange,
 )
-from kidneyshare.registry.unit_of_work import UnitOfWork, row_state
+from kidneyshare.registry.paging import page
+from kidneyshare.registry.unit_of_work import UnitOfWork, check_version, row_state
 from kidneyshare.registry.vocabulary import STATUS_CHANGES, MemberStatus
 
 __all__ = [
     "DonorEntry",
+    "add_status_change",
     "change_status",
-    "check_version",
     "current_donor_facts",
     "current_patient_facts",
     "donor_facts_history",
@@ -49,6 +50,7 @@ __all__ = [
     "record_patient_facts",
     "register_altruist",
     "register_pair",
+    "set_status",
     "status_history",
 ]
 
@@ -72,16 +74,6 @@ def _check_code(code: str, field: str) -> str:
             f"expected 1-64 letters, digits, '.', '_', ':' or '-', got {code!r}", field=field
         )
     return code
-
-
-def check_version(kind: str, row: Pair | Altruist, expected_version: int) -> None:
-    """Refuse a change made from a stale read (the optimistic lock's first line; the
-    UPDATE's version check is the second, for writes racing each other)."""
-    if row.version != expected_version:
-        raise RecordConflict(
-            f"{kind} {row.id} is at version {row.version}, not {expected_version}: "
-            "someone changed it since you read it; read it again"
-        )
 
 
 def _facts_row(facts: PatientFacts | DonorFacts) -> dict[str, Any]:
@@ -187,14 +179,7 @@ def register_pair(
     pair = Pair(centre_id=centre_id, patient_id=patient.id, status=MemberStatus.ACTIVE)
     uow.session.add(pair)
     uow.flush()
-    uow.session.add(
-        StatusChange(
-            pair_id=pair.id,
-            status=pair.status,
-            reason="registration",
-            recorded_by_id=uow.actor.user_id,
-        )
-    )
+    add_status_change(uow, pair, "registration")
     if import_id is None:  # an import writes one audit event for the whole file
         uow.audit("pair.register", "pair", pair.id, after=row_state(pair))
     return pair
@@ -217,14 +202,7 @@ def register_altruist(
     altruist = Altruist(centre_id=centre_id, donor_id=row.id, status=MemberStatus.ACTIVE)
     uow.session.add(altruist)
     uow.flush()
-    uow.session.add(
-        StatusChange(
-            altruist_id=altruist.id,
-            status=altruist.status,
-            reason="registration",
-            recorded_by_id=uow.actor.user_id,
-        )
-    )
+    add_status_change(uow, altruist, "registration")
     if import_id is None:
         uow.audit("altruist.register", "altruist", altruist.id, after=row_state(altruist))
     return altruist
@@ -351,6 +329,28 @@ def record_donor_facts(
     return record
 
 
+def add_status_change(uow: UnitOfWork, member: Pair | Altruist, reason: str) -> None:
+    """Append the member's current status to its status history."""
+    change = StatusChange(status=member.status, reason=reason, recorded_by_id=uow.actor.user_id)
+    if isinstance(member, Pair):
+        change.pair_id = member.id
+    else:
+        change.altruist_id = member.id
+    uow.session.add(change)
+
+
+def set_status(uow: UnitOfWork, member: Pair | Altruist, status: MemberStatus, reason: str) -> None:
+    """Move the member to ``status`` with its history row and audit event (no rule
+    checks: the callers check which changes are allowed)."""
+    kind = "pair" if isinstance(member, Pair) else "altruist"
+    before = row_state(member)
+    member.status = status
+    _touch(member)
+    add_status_change(uow, member, reason)
+    uow.flush()
+    uow.audit(f"{kind}.status", kind, member.id, before=before, after=row_state(member))
+
+
 def change_status(
     uow: UnitOfWork,
     member: Member,
@@ -367,17 +367,7 @@ def change_status(
         raise RecordConflict(
             f"{kind} {member.id} is {member.status.value}; it can become: {allowed}"
         )
-    before = row_state(member)
-    member.status = status
-    _touch(member)
-    change = StatusChange(status=status, reason=reason, recorded_by_id=uow.actor.user_id)
-    if isinstance(member, Pair):
-        change.pair_id = member.id
-    else:
-        change.altruist_id = member.id
-    uow.session.add(change)
-    uow.flush()
-    uow.audit(f"{kind}.status", kind, member.id, before=before, after=row_state(member))
+    set_status(uow, member, status, reason)
     return member
 
 
@@ -402,8 +392,7 @@ def list_pairs(
         query = query.where(Pair.centre_id == centre_id)
     if status is not None:
         query = query.where(Pair.status == status)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return list(session.scalars(query.order_by(Pair.id).limit(limit).offset(offset))), total
+    return page(session, query, [Pair.id], limit, offset)
 
 
 def list_altruists(
@@ -419,5 +408,4 @@ def list_altruists(
         query = query.where(Altruist.centre_id == centre_id)
     if status is not None:
         query = query.where(Altruist.status == status)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return list(session.scalars(query.order_by(Altruist.id).limit(limit).offset(offset))), total
+    return page(session, query, [Altruist.id], limit, offset)

@@ -23,6 +23,7 @@ from kidneyshare.matching import Result, SolverConfig, solve, verify
 from kidneyshare.registry.columns import utc_now
 from kidneyshare.registry.errors import RecordConflict, RecordInvalid, RecordNotFound
 from kidneyshare.registry.models import Donor, MatchingRun, Offer, Patient
+from kidneyshare.registry.paging import page
 from kidneyshare.registry.snapshot import parse_donor_key, parse_patient_key, snapshot_pool
 from kidneyshare.registry.unit_of_work import SYSTEM, UnitOfWork, row_state
 from kidneyshare.registry.vocabulary import OfferStatus, RunStatus
@@ -62,9 +63,7 @@ def list_runs(
     query = select(MatchingRun)
     if status is not None:
         query = query.where(MatchingRun.status == status)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(MatchingRun.id.desc()).limit(limit).offset(offset))
-    return list(rows), total
+    return page(session, query, [MatchingRun.id.desc()], limit, offset)
 
 
 def solver_config(arguments: Mapping[str, Any]) -> SolverConfig:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -23,7 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from kidneyshare.registry.errors import DatabaseError, RecordConflict
 from kidneyshare.registry.models import AuditEvent, Base
 
-__all__ = ["SYSTEM", "Actor", "UnitOfWork", "row_state"]
+__all__ = ["SYSTEM", "Actor", "UnitOfWork", "Versioned", "check_version", "row_state"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,4 +140,19 @@ class UnitOfWork:
                 before=before,
                 after=after,
             )
+        )
+
+
+class Versioned(Protocol):
+    id: Any
+    version: Any
+
+
+def check_version(kind: str, row: Versioned, expected_version: int) -> None:
+    """Refuse a change made from a stale read (the optimistic lock's first line; the
+    UPDATE's version check is the second, for writes racing each other)."""
+    if row.version != expected_version:
+        raise RecordConflict(
+            f"{kind} {row.id} is at version {row.version}, not {expected_version}: "
+            "someone changed it since you read it; read it again"
         )

@@ -7,9 +7,9 @@ Handlers declare what they need (``Depends(require(Permission.EDIT_POOL))``,
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Protocol, TypeVar
 
-from fastapi import Depends, Header, HTTPException, Path, Query, Request, status
+from fastapi import Depends, Header, HTTPException, Path, Query, Request, Response, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import select
 
@@ -31,6 +31,7 @@ __all__ = [
     "CentreFilter",
     "ExpectedVersion",
     "Limit",
+    "ListScope",
     "Offset",
     "State",
     "VisibleAltruist",
@@ -38,6 +39,7 @@ __all__ = [
     "VisiblePair",
     "WritableCentre",
     "require",
+    "with_etag",
 ]
 
 UNPROCESSABLE = 422  # named differently across Starlette versions
@@ -206,3 +208,24 @@ ExpectedVersion = Annotated[int, Depends(_expected_version)]
 CentreFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this centre.")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size.")]
 Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="Items to skip.")]
+
+
+def _list_scope(caller: Caller, centre_id: CentreFilter = None) -> int | None:
+    """The centre a list is cut to: a centre role's own whatever was asked; for the
+    scheme-wide roles, the ``centre_id`` filter if given."""
+    return caller.centre_id if caller.centre_id is not None else centre_id
+
+
+ListScope = Annotated[int | None, Depends(_list_scope)]
+
+Tagged = TypeVar("Tagged", bound="HasVersion")
+
+
+class HasVersion(Protocol):
+    version: int
+
+
+def with_etag(response: Response, view: Tagged) -> Tagged:
+    """``view`` with its version sent as the ``ETag`` (to return as ``If-Match``)."""
+    response.headers["ETag"] = f'"{view.version}"'
+    return view

@@ -16,14 +16,15 @@ from kidneyshare.registry.pool import (
 from kidneyshare.registry.vocabulary import MemberStatus
 from kidneyshare.service.access import Permission, Principal
 from kidneyshare.service.deps import (
-    CentreFilter,
     ExpectedVersion,
     Limit,
+    ListScope,
     Offset,
     State,
     VisibleAltruist,
     WritableCentre,
     require,
+    with_etag,
 )
 from kidneyshare.service.intake import donor_entry, donor_facts
 from kidneyshare.service.schemas.common import Page
@@ -41,21 +42,15 @@ Reader = Annotated[Principal, Depends(require(Permission.READ_POOL))]
 Editor = Annotated[Principal, Depends(require(Permission.EDIT_POOL))]
 
 
-def _tagged(response: Response, view: AltruistPublic) -> AltruistPublic:
-    response.headers["ETag"] = f'"{view.version}"'
-    return view
-
-
 @router.get("", response_model=Page[AltruistPublic])
 def altruists(
     state: State,
     caller: Reader,
+    scope: ListScope,
     limit: Limit = 50,
     offset: Offset = 0,
     status_filter: Annotated[MemberStatus | None, Query(alias="status")] = None,
-    centre_id: CentreFilter = None,
 ) -> Page[AltruistPublic]:
-    scope = caller.centre_id if caller.centre_id is not None else centre_id
     with state.sessions() as session:
         rows, total = list_altruists(
             session, centre_id=scope, status=status_filter, limit=limit, offset=offset
@@ -76,14 +71,14 @@ def register(
         altruist = register_altruist(uow, centre_id, donor_entry(body.donor, "donor"))
         uow.flush()
         view = altruist_view(uow.session, altruist)
-    return _tagged(response, view)
+    return with_etag(response, view)
 
 
 @router.get("/{altruist_id}", response_model=AltruistPublic)
 def altruist(altruist_id: VisibleAltruist, state: State, response: Response) -> AltruistPublic:
     with state.sessions() as session:
         view = altruist_view(session, get_altruist(session, altruist_id))
-    return _tagged(response, view)
+    return with_etag(response, view)
 
 
 @router.get("/{altruist_id}/history", response_model=FactsHistory)
@@ -113,7 +108,7 @@ def correct_donor(
         )
         uow.flush()
         view = altruist_view(uow.session, altruist)
-    return _tagged(response, view)
+    return with_etag(response, view)
 
 
 @router.post("/{altruist_id}/status", response_model=AltruistPublic)
@@ -134,4 +129,4 @@ def set_status(
             expected_version=version,
         )
         view = altruist_view(uow.session, altruist)
-    return _tagged(response, view)
+    return with_etag(response, view)

@@ -16,13 +16,14 @@ from kidneyshare.registry.vocabulary import OfferStatus
 from kidneyshare.service.access import Permission, Principal
 from kidneyshare.service.deps import (
     MAX_ID,
-    CentreFilter,
     ExpectedVersion,
     Limit,
+    ListScope,
     Offset,
     State,
     VisibleOffer,
     require,
+    with_etag,
 )
 from kidneyshare.service.schemas.common import Page
 from kidneyshare.service.schemas.runs import CrossmatchIn, OfferPublic, TransplantIn
@@ -37,15 +38,14 @@ Recorder = Annotated[Principal, Depends(require(Permission.RECORD_OUTCOMES))]
 def offers(
     state: State,
     caller: Reader,
+    scope: ListScope,
     limit: Limit = 50,
     offset: Offset = 0,
     run_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     status_filter: Annotated[OfferStatus | None, Query(alias="status")] = None,
-    centre_id: CentreFilter = None,
 ) -> Page[OfferPublic]:
     """Offers where the centre's donor gives or its patient receives (a coordinator's own
     centre; any centre, or all, for an administrator)."""
-    scope = caller.centre_id if caller.centre_id is not None else centre_id
     with state.sessions() as session:
         rows, total = list_offers(
             session,
@@ -62,8 +62,7 @@ def offers(
 def _one(state: State, offer_id: int, caller: Principal, response: Response) -> OfferPublic:
     with state.sessions() as session:
         (view,) = offer_views(session, [get_offer(session, offer_id)], caller, state.pseudonyms)
-    response.headers["ETag"] = f'"{view.version}"'
-    return view
+    return with_etag(response, view)
 
 
 @router.get("/{offer_id}", response_model=OfferPublic)

@@ -18,14 +18,15 @@ from kidneyshare.registry.vocabulary import MemberStatus
 from kidneyshare.service.access import Permission, Principal
 from kidneyshare.service.deps import (
     MAX_ID,
-    CentreFilter,
     ExpectedVersion,
     Limit,
+    ListScope,
     Offset,
     State,
     VisiblePair,
     WritableCentre,
     require,
+    with_etag,
 )
 from kidneyshare.service.intake import donor_entry, donor_facts, patient_facts
 from kidneyshare.service.schemas.common import Page
@@ -44,23 +45,17 @@ Reader = Annotated[Principal, Depends(require(Permission.READ_POOL))]
 Editor = Annotated[Principal, Depends(require(Permission.EDIT_POOL))]
 
 
-def _tagged(response: Response, view: PairPublic) -> PairPublic:
-    response.headers["ETag"] = f'"{view.version}"'
-    return view
-
-
 @router.get("", response_model=Page[PairPublic])
 def pairs(
     state: State,
     caller: Reader,
+    scope: ListScope,
     limit: Limit = 50,
     offset: Offset = 0,
     status_filter: Annotated[MemberStatus | None, Query(alias="status")] = None,
-    centre_id: CentreFilter = None,
 ) -> Page[PairPublic]:
     """Pairs the caller may identify: a coordinator's own centre, every centre for an
     administrator (optionally filtered by ``centre_id``)."""
-    scope = caller.centre_id if caller.centre_id is not None else centre_id
     with state.sessions() as session:
         rows, total = list_pairs(
             session, centre_id=scope, status=status_filter, limit=limit, offset=offset
@@ -91,7 +86,7 @@ def register(
         )
         uow.flush()
         view = pair_view(uow.session, pair)
-    return _tagged(response, view)
+    return with_etag(response, view)
 
 
 @router.get("/{pair_id}", response_model=PairPublic)
@@ -99,7 +94,7 @@ def pair(pair_id: VisiblePair, state: State, response: Response) -> PairPublic:
     """One pair; the ``ETag`` is its version, to send back as ``If-Match``."""
     with state.sessions() as session:
         view = pair_view(session, get_pair(session, pair_id))
-    return _tagged(response, view)
+    return with_etag(response, view)
 
 
 @router.get("/{pair_id}/history", response_model=FactsHistory)
@@ -126,7 +121,7 @@ def correct_patient(
         )
         uow.flush()
         view = pair_view(uow.session, pair)
-    return _tagged(response, view)
+    return with_etag(response, view)
 
 
 @router.post("/{pair_id}/donors/{donor_id}/facts", response_model=PairPublic)
@@ -147,7 +142,7 @@ def correct_donor(
         )
         uow.flush()
         view = pair_view(uow.session, pair)
-    return _tagged(response, view)
+    return with_etag(response, view)
 
 
 @router.post("/{pair_id}/status", response_model=PairPublic)
@@ -169,4 +164,4 @@ def set_status(
             expected_version=version,
         )
         view = pair_view(uow.session, pair)
-    return _tagged(response, view)
+    return with_etag(response, view)

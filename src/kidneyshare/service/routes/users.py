@@ -22,6 +22,7 @@ from kidneyshare.service.deps import (
     Offset,
     State,
     require,
+    with_etag,
 )
 from kidneyshare.service.schemas.accounts import (
     ApiTokenCreate,
@@ -80,8 +81,7 @@ def change_user(
             password_hash=hashed,
         )
         view = UserPublic.model_validate(user)
-    response.headers["ETag"] = f'"{view.version}"'
-    return view
+    return with_etag(response, view)
 
 
 @router.post(
