@@ -11,33 +11,33 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from kidneyshare.formats import parse_instance
 from kidneyshare.model import Donor, Instance
 from kidneyshare.registry.accounts import get_centre
 from kidneyshare.registry.clinical import DonorFacts, PatientFacts
 from kidneyshare.registry.errors import RecordConflict
+from kidneyshare.registry.models import Altruist, Base, ImportedArc, Pair, Patient, PoolImport
 from kidneyshare.registry.models import Donor as DonorRow
-from kidneyshare.registry.models import ImportedArc, Patient, PoolImport
-from kidneyshare.registry.pool import DonorEntry, register_altruist, register_pair
+from kidneyshare.registry.pool import add_donor_facts, add_patient_facts, add_status_change
 from kidneyshare.registry.unit_of_work import UnitOfWork, row_state
+from kidneyshare.registry.vocabulary import MemberStatus
 
-__all__ = ["import_pool", "import_pool_text"]
+__all__ = ["import_pool", "import_pool_text", "read_pool_text"]
 
 
 def _whole_age(age: float | None) -> int | None:
     return None if age is None else round(age)
 
 
-def _donor_entry(donor: Donor, recorded_on: date) -> DonorEntry:
+def _donor_facts(donor: Donor, recorded_on: date) -> DonorFacts:
     group = donor.blood_group
-    facts = DonorFacts(
+    return DonorFacts(
         recorded_on=recorded_on,
         blood_group=None if group is None else group.value,
         age=_whole_age(donor.age),
     )
-    return DonorEntry(donor.id, facts=facts)
 
 
 def _refuse_taken_codes(uow: UnitOfWork, centre_id: int, instance: Instance) -> None:
@@ -91,56 +91,80 @@ def import_pool(
     )
     uow.session.add(pool_import)
     uow.flush()
-    for pair in instance.pairs:
-        patient = pair.patient
-        register_pair(
-            uow,
-            centre_id,
-            patient.id,
-            [_donor_entry(d, recorded_on) for d in pair.donors],
-            patient_facts=PatientFacts(
-                recorded_on=recorded_on,
-                blood_group=None if patient.blood_group is None else patient.blood_group.value,
-                cpra=patient.cpra,
-                age=_whole_age(patient.age),
-            ),
-            import_id=pool_import.id,
-            check_codes=False,
-        )
-    for altruist in instance.altruists:
-        register_altruist(
-            uow,
-            centre_id,
-            _donor_entry(altruist.donor, recorded_on),
-            import_id=pool_import.id,
-            check_codes=False,
-        )
+    # Rows are added in bulk, a few flushes for the whole file (one per table level),
+    # rather than through register_pair's per-record flushes.
+    patients = {
+        p.id: Patient(centre_id=centre_id, code=p.id, import_id=pool_import.id)
+        for p in instance.patients
+    }
+    uow.session.add_all(patients.values())
     uow.flush()
-    patients: dict[str, int] = {
-        code: row_id
-        for code, row_id in uow.session.execute(
-            select(Patient.code, Patient.id).where(Patient.import_id == pool_import.id)
-        )
-    }
-    donors: dict[str, int] = {
-        code: row_id
-        for code, row_id in uow.session.execute(
-            select(DonorRow.code, DonorRow.id).where(DonorRow.import_id == pool_import.id)
-        )
-    }
-    uow.session.add_all(
-        ImportedArc(
+    donors = {
+        d.id: DonorRow(
+            centre_id=centre_id,
+            code=d.id,
+            patient_id=None if d.patient is None else patients[d.patient].id,
             import_id=pool_import.id,
-            donor_id=donors[arc.donor],
-            patient_id=patients[arc.patient],
-            weight=arc.weight,
-            probability=arc.probability,
         )
-        for arc in instance.arcs
-    )
+        for d in instance.donors
+    }
+    uow.session.add_all(donors.values())
+    uow.flush()
+    for p in instance.patients:
+        facts = PatientFacts(
+            recorded_on=recorded_on,
+            blood_group=None if p.blood_group is None else p.blood_group.value,
+            cpra=p.cpra,
+            age=_whole_age(p.age),
+        )
+        add_patient_facts(uow, patients[p.id], facts, None, "registration")
+    for d in instance.donors:
+        add_donor_facts(uow, donors[d.id], _donor_facts(d, recorded_on), None, "registration")
+    members: list[Pair | Altruist] = [
+        Pair(centre_id=centre_id, patient_id=patients[p.id].id, status=MemberStatus.ACTIVE)
+        for p in instance.patients
+    ]
+    members += [
+        Altruist(centre_id=centre_id, donor_id=donors[a.id].id, status=MemberStatus.ACTIVE)
+        for a in instance.altruists
+    ]
+    uow.session.add_all(members)
+    uow.flush()
+    for member in members:
+        add_status_change(uow, member, "registration")
+    if instance.arcs:  # a Core executemany: tens of thousands of arcs are common
+        uow.session.connection().execute(
+            insert(Base.metadata.tables[ImportedArc.__tablename__]),
+            [
+                {
+                    "import_id": pool_import.id,
+                    "donor_id": donors[arc.donor].id,
+                    "patient_id": patients[arc.patient].id,
+                    "weight": arc.weight,
+                    "probability": arc.probability,
+                }
+                for arc in instance.arcs
+            ],
+        )
     uow.flush()
     uow.audit("pool.import", "pool-import", pool_import.id, after=row_state(pool_import))
     return pool_import
+
+
+def read_pool_text(
+    text: str, *, source_name: str, dat_text: str | None = None
+) -> tuple[Instance, str]:
+    """Parse an uploaded pool (any format :func:`~kidneyshare.formats.parse_instance`
+    reads) and its SHA-256, before any transaction is opened (parsing a large file takes
+    seconds; holding the database's write lock meanwhile would stall other writers).
+
+    Raises
+    ------
+    FormatError
+        naming the file and the line or field.
+    """
+    instance = parse_instance(text, source_name, dat_text)
+    return instance, hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def import_pool_text(
@@ -152,16 +176,9 @@ def import_pool_text(
     recorded_on: date,
     dat_text: str | None = None,
 ) -> PoolImport:
-    """Parse ``text`` (any format :func:`~kidneyshare.formats.parse_instance` reads) and
-    import it with :func:`import_pool`.
-
-    Raises
-    ------
-    FormatError
-        naming the file and the line or field, before anything is written.
-    """
-    instance = parse_instance(text, source_name, dat_text)
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """:func:`read_pool_text` then :func:`import_pool` (for callers that already hold a
+    unit of work)."""
+    instance, digest = read_pool_text(text, source_name=source_name, dat_text=dat_text)
     return import_pool(
         uow, centre_id, instance, source_name=source_name, sha256=digest, recorded_on=recorded_on
     )

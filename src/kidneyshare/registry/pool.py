@@ -35,6 +35,8 @@ from kidneyshare.registry.vocabulary import STATUS_CHANGES, MemberStatus
 
 __all__ = [
     "DonorEntry",
+    "add_donor_facts",
+    "add_patient_facts",
     "add_status_change",
     "change_status",
     "current_donor_facts",
@@ -84,7 +86,7 @@ def _facts_row(facts: PatientFacts | DonorFacts) -> dict[str, Any]:
     return values
 
 
-def _add_patient_facts(
+def add_patient_facts(
     uow: UnitOfWork, patient: Patient, facts: PatientFacts, supersedes: int | None, reason: str
 ) -> PatientClinicalRecord:
     record = PatientClinicalRecord(
@@ -98,7 +100,7 @@ def _add_patient_facts(
     return record
 
 
-def _add_donor_facts(
+def add_donor_facts(
     uow: UnitOfWork, donor: Donor, facts: DonorFacts, supersedes: int | None, reason: str
 ) -> DonorClinicalRecord:
     record = DonorClinicalRecord(
@@ -130,19 +132,17 @@ def _add_donor(
     centre_id: int,
     entry: DonorEntry,
     patient: Patient | None,
-    import_id: int | None,
 ) -> Donor:
     donor = Donor(
         centre_id=centre_id,
         code=entry.code,
         reference=entry.reference,
         patient_id=None if patient is None else patient.id,
-        import_id=import_id,
     )
     uow.session.add(donor)
     uow.flush()
     if entry.facts is not None:
-        _add_donor_facts(uow, donor, entry.facts, None, "registration")
+        add_donor_facts(uow, donor, entry.facts, None, "registration")
     return donor
 
 
@@ -154,8 +154,6 @@ def register_pair(
     *,
     patient_reference: str | None = None,
     patient_facts: PatientFacts | None = None,
-    import_id: int | None = None,
-    check_codes: bool = True,
 ) -> Pair:
     """Register a patient with their willing donors as an active pair of ``centre_id``."""
     get_centre(uow.session, centre_id)
@@ -165,23 +163,19 @@ def register_pair(
     codes = [_check_code(d.code, f"donors[{i}].code") for i, d in enumerate(donors)]
     if len(set(codes)) != len(codes):
         raise RecordInvalid("the donors' codes repeat", field="donors")
-    if check_codes:
-        _codes_free(uow.session, centre_id, [patient_code], codes)
-    patient = Patient(
-        centre_id=centre_id, code=patient_code, reference=patient_reference, import_id=import_id
-    )
+    _codes_free(uow.session, centre_id, [patient_code], codes)
+    patient = Patient(centre_id=centre_id, code=patient_code, reference=patient_reference)
     uow.session.add(patient)
     uow.flush()
     if patient_facts is not None:
-        _add_patient_facts(uow, patient, patient_facts, None, "registration")
+        add_patient_facts(uow, patient, patient_facts, None, "registration")
     for entry in donors:
-        _add_donor(uow, centre_id, entry, patient, import_id)
+        _add_donor(uow, centre_id, entry, patient)
     pair = Pair(centre_id=centre_id, patient_id=patient.id, status=MemberStatus.ACTIVE)
     uow.session.add(pair)
     uow.flush()
     add_status_change(uow, pair, "registration")
-    if import_id is None:  # an import writes one audit event for the whole file
-        uow.audit("pair.register", "pair", pair.id, after=row_state(pair))
+    uow.audit("pair.register", "pair", pair.id, after=row_state(pair))
     return pair
 
 
@@ -189,22 +183,17 @@ def register_altruist(
     uow: UnitOfWork,
     centre_id: int,
     donor: DonorEntry,
-    *,
-    import_id: int | None = None,
-    check_codes: bool = True,
 ) -> Altruist:
     """Register a non-directed donor as an active altruist of ``centre_id``."""
     get_centre(uow.session, centre_id)
     _check_code(donor.code, "donor.code")
-    if check_codes:
-        _codes_free(uow.session, centre_id, [], [donor.code])
-    row = _add_donor(uow, centre_id, donor, None, import_id)
+    _codes_free(uow.session, centre_id, [], [donor.code])
+    row = _add_donor(uow, centre_id, donor, None)
     altruist = Altruist(centre_id=centre_id, donor_id=row.id, status=MemberStatus.ACTIVE)
     uow.session.add(altruist)
     uow.flush()
     add_status_change(uow, altruist, "registration")
-    if import_id is None:
-        uow.audit("altruist.register", "altruist", altruist.id, after=row_state(altruist))
+    uow.audit("altruist.register", "altruist", altruist.id, after=row_state(altruist))
     return altruist
 
 
@@ -280,7 +269,7 @@ def record_patient_facts(
     """Record the pair's patient's facts; they supersede the facts in force."""
     check_version("pair", pair, expected_version)
     current = current_patient_facts(uow.session, pair.patient_id)
-    record = _add_patient_facts(
+    record = add_patient_facts(
         uow, pair.patient, facts, None if current is None else current.id, reason
     )
     _touch(pair)
@@ -316,7 +305,7 @@ def record_donor_facts(
     if donor is None or not belongs:
         raise RecordNotFound(f"donor {donor_id} is not a donor of {kind} {member.id}")
     current = current_donor_facts(uow.session, donor.id)
-    record = _add_donor_facts(uow, donor, facts, None if current is None else current.id, reason)
+    record = add_donor_facts(uow, donor, facts, None if current is None else current.id, reason)
     _touch(member)
     uow.flush()
     uow.audit(

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kidneyshare.registry.columns import utc_now
 from kidneyshare.registry.errors import RecordInvalid
-from kidneyshare.registry.imports import import_pool_text
+from kidneyshare.registry.imports import import_pool, read_pool_text
 from kidneyshare.service.access import Permission, Principal
 from kidneyshare.service.deps import State, WritableCentre, require
 from kidneyshare.service.schemas.runs import ImportPublic
@@ -30,7 +30,7 @@ async def _text(upload: UploadFile, field: str) -> str:
 
 
 @router.post("", response_model=ImportPublic, status_code=status.HTTP_201_CREATED)
-async def import_pool(
+async def import_file(
     state: State,
     caller: Annotated[Principal, Depends(require(Permission.EDIT_POOL))],
     centre_id: WritableCentre,
@@ -45,14 +45,15 @@ async def import_pool(
 
     # The parse and the writes are synchronous work: run them off the event loop.
     def write() -> ImportPublic:
+        instance, digest = read_pool_text(text, source_name=source, dat_text=dat_text)
         with state.unit(caller) as uow:
-            done = import_pool_text(
+            done = import_pool(
                 uow,
                 centre_id,
-                text,
+                instance,
                 source_name=source,
+                sha256=digest,
                 recorded_on=utc_now().date(),
-                dat_text=dat_text,
             )
             return ImportPublic.model_validate(done)
 
