@@ -27,6 +27,7 @@ from kidneyshare.cli.compat import (
     why_command,
 )
 from kidneyshare.cli.db import db_app
+from kidneyshare.cli.explain import explain_command, repair_command
 from kidneyshare.cli.output import EXIT_BAD_INPUT, EXIT_FAILED, PROGRAM, error_line
 from kidneyshare.cli.pool import (
     convert_command,
@@ -59,6 +60,8 @@ app.command("crossmatch")(crossmatch_command)
 app.command("build-pool")(build_pool_command)
 app.command("why")(why_command)
 app.command("generate-records")(generate_records_command)
+app.command("explain")(explain_command)
+app.command("repair")(repair_command)
 
 
 def _version() -> str:
