@@ -41,7 +41,7 @@ from kidneyshare.matching.explain import (
     what_if,
 )
 from kidneyshare.matching.policy import BUNDLED_POLICIES, load_policy
-from kidneyshare.matching.recourse import ChainPolicy, Repair, repair
+from kidneyshare.matching.recourse import ChainPolicy, Repair, exchange_path, repair
 from kidneyshare.model import Instance
 
 __all__ = ["explain_command", "parse_plan", "repair_command"]
@@ -232,17 +232,17 @@ def _render_repair(repaired: Repair) -> None:
     table.add_column("status")
     table.add_column("why", overflow="fold")
     for b in repaired.broken:
-        kept = "" if b.kept_prefix is None else f"; goes ahead as {_path(b.kept_prefix)}"
-        table.add_row(_path(b.exchange), "broken", "; ".join(b.causes) + kept)
+        kept = "" if b.kept_prefix is None else f"; goes ahead as {exchange_path(b.kept_prefix)}"
+        table.add_row(exchange_path(b.exchange), "broken", "; ".join(b.causes) + kept)
     fixed = set(repaired.fixed)
     for e in repaired.kept:
-        table.add_row(_path(e), "kept", "agreed (fixed)" if e in fixed else "unaffected")
+        table.add_row(exchange_path(e), "kept", "agreed (fixed)" if e in fixed else "unaffected")
     for e in repaired.dissolved:
-        table.add_row(_path(e), "dissolved", "re-optimised")
+        table.add_row(exchange_path(e), "dissolved", "re-optimised")
     for e in repaired.rechosen:
-        table.add_row(_path(e), "kept", "re-optimised, chosen again")
+        table.add_row(exchange_path(e), "kept", "re-optimised, chosen again")
     for e in repaired.new:
-        table.add_row(_path(e), "new", "re-optimised")
+        table.add_row(exchange_path(e), "new", "re-optimised")
     console.print(table)
     before, after = repaired.before, repaired.after
     levels = ", ".join(
@@ -254,13 +254,6 @@ def _render_repair(repaired: Repair) -> None:
         f"{', '.join(repaired.no_longer_matched) or 'none'}",
         markup=False,
     )
-
-
-def _path(exchange: Exchange) -> str:
-    vertices = list(exchange.vertices)
-    if exchange.kind is ExchangeKind.CYCLE:
-        vertices.append(vertices[0])
-    return " -> ".join(vertices)
 
 
 def _arc(instance: Instance, text: str) -> tuple[str, str]:

@@ -77,7 +77,14 @@ import networkx as nx
 
 from kidneyshare.errors import ConfigError, InstanceError
 from kidneyshare.matching.config import Criterion, Objective, SolverConfig
-from kidneyshare.matching.recourse import assemble_plan, matched_patients, restrict_pool
+from kidneyshare.matching.recourse import (
+    assemble_plan,
+    exchange_json,
+    exchange_path,
+    match_changes,
+    matched_patients,
+    restrict_pool,
+)
 from kidneyshare.matching.result import Donation, Exchange, ExchangeKind, Result, Status
 from kidneyshare.matching.solve import solve
 from kidneyshare.model import Arc, Donor, Instance
@@ -583,9 +590,8 @@ def _receivers(exchange: Exchange) -> set[str]:
 
 def _describe(exchange: Exchange) -> str:
     if exchange.kind is ExchangeKind.CYCLE:
-        path = " -> ".join([*exchange.vertices, exchange.vertices[0]])
-        return f"{len(exchange.vertices)}-way cycle {path}"
-    return f"chain {' -> '.join(exchange.vertices)}"
+        return f"{len(exchange.vertices)}-way cycle {exchange_path(exchange)}"
+    return f"chain {exchange_path(exchange)}"
 
 
 def _num(value: float) -> str:
@@ -617,15 +623,7 @@ def _chain_phrase(pid: str, chain: int | None, limit: int, altruists: bool) -> s
 
 
 def _exchange_json(exchange: Exchange | None) -> dict[str, Any] | None:
-    if exchange is None:
-        return None
-    return {
-        "kind": exchange.kind.value,
-        "vertices": list(exchange.vertices),
-        "donations": [
-            {"donor": d.donor, "patient": d.patient, "weight": d.weight} for d in exchange.donations
-        ],
-    }
+    return None if exchange is None else exchange_json(exchange)
 
 
 # -- what-if re-runs --------------------------------------------------------------------
@@ -712,11 +710,11 @@ class WhatIf:
 
     @property
     def newly_matched(self) -> tuple[str, ...]:
-        return tuple(sorted(matched_patients(self.after) - matched_patients(self.before)))
+        return match_changes(self.before, self.after)[0]
 
     @property
     def no_longer_matched(self) -> tuple[str, ...]:
-        return tuple(sorted(matched_patients(self.before) - matched_patients(self.after)))
+        return match_changes(self.before, self.after)[1]
 
     @property
     def matched_before(self) -> bool | None:

@@ -46,6 +46,9 @@ __all__ = [
     "ChainPolicy",
     "Repair",
     "assemble_plan",
+    "exchange_json",
+    "exchange_path",
+    "match_changes",
     "matched_patients",
     "repair",
     "restrict_pool",
@@ -60,16 +63,6 @@ class ChainPolicy(Enum):
     gives to the deceased-donor waiting list."""
     RE_ROUTE = "re-route"
     """The whole chain is dissolved: its altruist and pairs are re-optimised."""
-
-    @classmethod
-    def parse(cls, text: str | ChainPolicy) -> ChainPolicy:
-        if isinstance(text, ChainPolicy):
-            return text
-        for p in cls:
-            if p.value == text:
-                return p
-        names = ", ".join(p.value for p in cls)
-        raise ConfigError(f"chain policy: unknown policy {text!r}; expected one of {names}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,25 +113,15 @@ class Repair:
 
     @property
     def newly_matched(self) -> tuple[str, ...]:
-        return tuple(sorted(matched_patients(self.after) - matched_patients(self.before)))
+        return match_changes(self.before, self.after)[0]
 
     @property
     def no_longer_matched(self) -> tuple[str, ...]:
-        return tuple(sorted(matched_patients(self.before) - matched_patients(self.after)))
+        return match_changes(self.before, self.after)[1]
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready before/after record (``kidneyshare repair --json``)."""
-
-        def ex(e: Exchange) -> dict[str, Any]:
-            return {
-                "kind": e.kind.value,
-                "vertices": list(e.vertices),
-                "donations": [
-                    {"donor": d.donor, "patient": d.patient, "weight": d.weight}
-                    for d in e.donations
-                ],
-            }
-
+        ex = exchange_json
         return {
             "chain_policy": self.chain_policy.value,
             "failed_arcs": [f"{d}:{p}" for d, p in self.failed_arcs],
@@ -171,6 +154,31 @@ class Repair:
 def matched_patients(result: Result) -> set[str]:
     """Patients who receive a kidney in ``result``."""
     return {d.patient for e in result.exchanges for d in e.donations}
+
+
+def match_changes(before: Result, after: Result) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The patients matched in ``after`` but not ``before``, and the reverse (sorted)."""
+    old, new = matched_patients(before), matched_patients(after)
+    return tuple(sorted(new - old)), tuple(sorted(old - new))
+
+
+def exchange_path(exchange: Exchange) -> str:
+    """``p1 -> p2 -> p1`` for a cycle, ``a1 -> p3 -> p4`` for a chain."""
+    vertices = list(exchange.vertices)
+    if exchange.kind is ExchangeKind.CYCLE:
+        vertices.append(vertices[0])
+    return " -> ".join(vertices)
+
+
+def exchange_json(exchange: Exchange) -> dict[str, Any]:
+    """An exchange as JSON: kind, vertices and each donation."""
+    return {
+        "kind": exchange.kind.value,
+        "vertices": list(exchange.vertices),
+        "donations": [
+            {"donor": d.donor, "patient": d.patient, "weight": d.weight} for d in exchange.donations
+        ],
+    }
 
 
 def assemble_plan(
@@ -250,7 +258,13 @@ def repair(
     VerificationError
         if the repaired plan breaks a rule (a defect: it never should).
     """
-    policy = ChainPolicy.parse(chain_policy)
+    try:
+        policy = ChainPolicy(chain_policy)
+    except ValueError:
+        names = ", ".join(p.value for p in ChainPolicy)
+        raise ConfigError(
+            f"chain policy: unknown policy {chain_policy!r}; expected one of {names}"
+        ) from None
     if not result.status.solved:
         raise ConfigError(f"result: the run ended with status {result.status.value}; no plan")
     failed = _check_arcs(instance, failed_arcs)
@@ -287,7 +301,7 @@ def repair(
         if causes:
             if exchange in fixed_set:
                 raise ConfigError(
-                    f"fixed: the agreed exchange {_path(exchange)} is broken "
+                    f"fixed: the agreed exchange {exchange_path(exchange)} is broken "
                     f"({'; '.join(causes)}); release it before repairing"
                 )
             prefix = None
@@ -353,13 +367,6 @@ def repair(
     )
 
 
-def _path(exchange: Exchange) -> str:
-    vertices = list(exchange.vertices)
-    if exchange.kind is ExchangeKind.CYCLE:
-        vertices.append(vertices[0])
-    return " -> ".join(vertices)
-
-
 def _check_arcs(instance: Instance, arcs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
     known = {(a.donor, a.patient) for a in instance.arcs}
     failed: set[tuple[str, str]] = set()
@@ -383,7 +390,9 @@ def _check_fixed(result: Result, fixed: Collection[Exchange]) -> set[Exchange]:
     planned = set(result.exchanges)
     for e in fixed:
         if e not in planned:
-            raise ConfigError(f"fixed: the exchange {_path(e)} is not an exchange of the plan")
+            raise ConfigError(
+                f"fixed: the exchange {exchange_path(e)} is not an exchange of the plan"
+            )
     return set(fixed)
 
 
@@ -442,8 +451,12 @@ def _check_repaired(
     for e in plan.exchanges:
         for d in e.donations:
             if (d.donor, d.patient) in failed:
-                problems.append(f"{_path(e)} uses the failed arc {d.donor}->{d.patient}")
+                problems.append(f"{exchange_path(e)} uses the failed arc {d.donor}->{d.patient}")
             if d.donor in gone_donors or d.patient in gone_patients:
-                problems.append(f"{_path(e)} uses a withdrawn person ({d.donor}->{d.patient})")
-    problems += [f"fixed exchange {_path(e)} was changed" for e in fixed if e not in planned]
+                problems.append(
+                    f"{exchange_path(e)} uses a withdrawn person ({d.donor}->{d.patient})"
+                )
+    problems += [
+        f"fixed exchange {exchange_path(e)} was changed" for e in fixed if e not in planned
+    ]
     return problems
