@@ -19,9 +19,10 @@ from typer.testing import CliRunner
 from kidneyshare.cli import app, main
 from kidneyshare.errors import ConfigError
 from kidneyshare.formats import write_instance
-from kidneyshare.matching import Result, SolverConfig, solve, verify
+from kidneyshare.matching import ExchangeKind, Result, SolverConfig, solve, verify
+from kidneyshare.matching.explain import Reason, explain
 from kidneyshare.matching.recourse import ChainPolicy, matched_patients, repair
-from kidneyshare.model import Instance
+from kidneyshare.model import Arc, Donor, DonorId, Instance, Patient, PatientId
 from strategies import describe, instances
 from test_explain import pool
 
@@ -236,3 +237,18 @@ def test_cli_repair_table_and_bad_input(tmp_path: Path, capsys: pytest.CaptureFi
         main(["repair", str(pool_path), str(plan_path)])
     assert stop.value.code == 2
     assert "result.json, values: Field required" in capsys.readouterr().err
+
+
+def test_an_altruist_sharing_a_patients_id_is_not_taken_for_the_patient() -> None:
+    # Glasgow pools number donors and patients separately: altruist "p2" and patient "p2".
+    patients = [Patient(PatientId(f"p{i}")) for i in (1, 2, 3)]
+    donors = [Donor(DonorId(f"d{i}"), PatientId(f"p{i}")) for i in (1, 2, 3)]
+    donors.append(Donor(DonorId("p2")))
+    arcs = [Arc(DonorId(d), PatientId(p)) for d, p in [("p2", "p1"), ("d2", "p3"), ("d3", "p2")]]
+    instance = Instance(patients, donors, arcs)
+    config = SolverConfig(max_cycle=2, max_chain=1)
+    result = solve(instance, config)
+    r = repair(instance, config, result, withdrawn_patients=["p2"])
+    assert [e.vertices for e in r.after.chains] == [("p2", "p1")]
+    assert [b.exchange.kind for b in r.broken] == [ExchangeKind.CYCLE]
+    assert explain(instance, config, result, "p1").reason is Reason.MATCHED

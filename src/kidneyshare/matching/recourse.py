@@ -291,10 +291,9 @@ def repair(
     truncated: list[Exchange] = []
     reoptimisable: list[Exchange] = []
     for exchange in result.exchanges:
+        # Every pair of an exchange receives one of its donations, so checking donations
+        # covers withdrawn pairs too (and never mistakes an altruist id for a patient's).
         causes = [c for d in exchange.donations if (c := donation_unable(d.donor, d.patient))]
-        causes += [
-            c for v in exchange.vertices if v in instance.patient_index and (c := pair_unable(v))
-        ]
         if exchange.kind is ExchangeKind.CHAIN and exchange.vertices[0] in gone_donors:
             causes.append(f"altruist {exchange.vertices[0]} withdrew")
         causes = list(dict.fromkeys(causes))
