@@ -23,12 +23,21 @@ REPO = Path(__file__).resolve().parents[1]
 RUNS = (("K3L3-cycle", 3, 3, "cycle"), ("K3L3-picef", 3, 3, "picef"), ("K4L6-auto", 4, 6, "auto"))
 
 
-def instances(data: Path, max_pairs: int) -> list[Path]:
+def instances(data: Path, max_pairs: int, min_pairs: int = 0, every: int = 1) -> list[Path]:
+    """The PrefLib pools of min..max pairs (every ``every``-th of each size), then the
+    other public files."""
     files: list[Path] = []
+    seen: dict[int, int] = {}
     with (data / "preflib" / "INDEX.csv").open(newline="") as handle:
         for row in csv.DictReader(handle):
-            if row["wmd"] != "missing" and int(row["pairs"]) <= max_pairs:
-                files.append(data / "preflib" / row["wmd_path"])
+            pairs = int(row["pairs"])
+            if row["wmd"] == "missing" or not min_pairs <= pairs <= max_pairs:
+                continue
+            seen[pairs] = seen.get(pairs, 0) + 1
+            if (seen[pairs] - 1) % every == 0:
+                path = data / "preflib" / row["wmd_path"]
+                gzipped = path.with_name(path.name + ".gz")
+                files.append(gzipped if not path.exists() and gzipped.exists() else path)
     files += sorted((data / "kidneyexchange_jl").rglob("*.wmd"))
     files += sorted(p for p in (data / "glasgow").glob("*") if "output" not in p.name)
     return files
@@ -40,6 +49,7 @@ def main() -> int:
     parser.add_argument("--time-limit", type=float, default=120.0)
     parser.add_argument("--max-pairs", type=int, default=256)
     parser.add_argument("--min-pairs", type=int, default=0)
+    parser.add_argument("--every", type=int, default=1, help="every N-th PrefLib pool per size")
     parser.add_argument(
         "--runs", nargs="+", choices=[name for name, *_ in RUNS], default=[n for n, *_ in RUNS]
     )
@@ -48,7 +58,7 @@ def main() -> int:
     disagreements: list[str] = []
     slowest: dict[str, tuple[float, str]] = {name: (0.0, "") for name, *_ in RUNS}
     print("instance | pairs | altruists | run | status | transplants | bound | seconds | verified")
-    for path in instances(args.data, args.max_pairs):
+    for path in instances(args.data, args.max_pairs, args.min_pairs, args.every):
         instance = read_instance(path)
         if len(instance.patients) < args.min_pairs:
             continue
