@@ -306,6 +306,8 @@ def egfr_readings(
 
 
 class TrendDirection(Enum):
+    """Which way eGFR is moving, by the slope of :func:`egfr_trend`."""
+
     FALLING = "falling"
     STABLE = "stable"
     RISING = "rising"
