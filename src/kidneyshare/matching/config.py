@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from kidneyshare.errors import ConfigError
 
 __all__ = ["AgeRule", "Criterion", "Objective", "SolverConfig"]
+
+_E = TypeVar("_E", bound=Enum)
 
 
 class Criterion(Enum):
@@ -40,13 +42,7 @@ class Criterion(Enum):
 
     @classmethod
     def parse(cls, text: str | Criterion) -> Criterion:
-        if isinstance(text, Criterion):
-            return text
-        for c in cls:
-            if c.value == text:
-                return c
-        names = ", ".join(c.value for c in cls)
-        raise ConfigError(f"levels: unknown criterion {text!r}; expected one of {names}")
+        return _by_value(cls, text, "levels: unknown criterion")
 
 
 class Objective(Enum):
@@ -68,13 +64,18 @@ class Objective(Enum):
 
     @classmethod
     def parse(cls, text: str | Objective) -> Objective:
-        if isinstance(text, Objective):
-            return text
-        for o in cls:
-            if o.value == text:
-                return o
-        names = ", ".join(o.value for o in cls)
-        raise ConfigError(f"objective: unknown objective {text!r}; expected one of {names}")
+        return _by_value(cls, text, "objective: unknown objective")
+
+
+def _by_value(cls: type[_E], text: object, unknown: str) -> _E:
+    """The member of ``cls`` named ``text`` (or ``text`` itself if it is one)."""
+    if isinstance(text, cls):
+        return text
+    for member in cls:
+        if member.value == text:
+            return member
+    names = ", ".join(str(m.value) for m in cls)
+    raise ConfigError(f"{unknown} {text!r}; expected one of {names}")
 
 
 # The UK Living Kidney Sharing Scheme's criteria. kep_solver's order (Delorme et al.
