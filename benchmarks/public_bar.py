@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+from kidneyshare.errors import FormulationTooLarge
 from kidneyshare.formats import read_instance
 from kidneyshare.matching import SolverConfig, Status, solve, verify
 
@@ -71,7 +72,17 @@ def main() -> int:
                 max_cycle=k, max_chain=chain, formulation=formulation, time_limit=args.time_limit
             )
             started = time.perf_counter()
-            result = solve(instance, config)
+            try:
+                result = solve(instance, config)
+            except FormulationTooLarge as exc:
+                seconds = time.perf_counter() - started
+                counts[name]["too-large"] = counts[name].get("too-large", 0) + 1
+                print(
+                    f"{label} | {len(instance.patients)} | {len(instance.altruists)} | {name} | "
+                    f"too-large | | | {seconds:.2f} | {exc}",
+                    flush=True,
+                )
+                continue
             seconds = time.perf_counter() - started
             ok = verify(instance, config, result).ok
             status = result.status.value if ok else "NOT-VERIFIED"
