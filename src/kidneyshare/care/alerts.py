@@ -137,22 +137,17 @@ def _kidney_function(record: CareRecord, limits: AlertThresholds) -> _Found:
     found: _Found = []
     latest = readings[-1]
     value = f"eGFR {latest.egfr:.0f} mL/min/1.73m2 on {latest.taken_on}"
-    if latest.egfr < limits.egfr_high_below:
+    if latest.egfr < limits.egfr_warning_below:
+        high = latest.egfr < limits.egfr_high_below
+        limit = limits.egfr_high_below if high else limits.egfr_warning_below
+        advice = "refer to specialist kidney care" if high else "repeat it and review"
+        severity = Severity.HIGH if high else Severity.WARNING
         found.append(
             (
                 AlertKind.LOW_EGFR,
-                Severity.HIGH,
+                severity,
                 latest.taken_on,
-                f"{value} is below {limits.egfr_high_below:g}: refer to specialist kidney care.",
-            )
-        )
-    elif latest.egfr < limits.egfr_warning_below:
-        found.append(
-            (
-                AlertKind.LOW_EGFR,
-                Severity.WARNING,
-                latest.taken_on,
-                f"{value} is below {limits.egfr_warning_below:g}: repeat it and review.",
+                f"{value} is below {limit:g}: {advice}.",
             )
         )
     trend = egfr_trend(
@@ -192,21 +187,20 @@ def _latest_blood_pressure(record: CareRecord, limits: AlertThresholds) -> _Foun
                 f"{text} is severe hypertension (at or above {limit}): same-day review.",
             )
         ]
-    if bp.systolic < limits.systolic_hypertension and bp.diastolic < limits.diastolic_hypertension:
+
+    def raised(r: BloodPressure) -> bool:
+        return (
+            r.systolic >= limits.systolic_hypertension
+            or r.diastolic >= limits.diastolic_hypertension
+        )
+
+    if not raised(bp):
         return []
     limit = f"{limits.systolic_hypertension}/{limits.diastolic_hypertension}"
     donated = record.episode.donated_on
     before = [r for d, r in readings if donated is not None and d < donated]
-    if (
-        donated is not None
-        and day >= donated
-        and before
-        and not any(
-            r.systolic >= limits.systolic_hypertension
-            or r.diastolic >= limits.diastolic_hypertension
-            for r in before
-        )
-    ):
+    # "New" only when readings before donation exist and were all below the limit.
+    if donated is not None and day >= donated and before and not any(map(raised, before)):
         what = "is new hypertension (normal before donation)"
     else:
         what = "is hypertension"
@@ -229,26 +223,20 @@ def _albuminuria(measurements: Sequence[Measurement], limits: AlertThresholds) -
     if not ratios:
         return []
     day, acr = max(ratios, key=lambda r: r[0])
-    text = f"Urine albumin:creatinine ratio {acr.mg_per_mmol:g} mg/mmol on {day}"
-    if acr.mg_per_mmol >= limits.acr_high_from:
-        return [
-            (
-                AlertKind.ALBUMINURIA,
-                Severity.HIGH,
-                day,
-                f"{text} is at or above {limits.acr_high_from:g}: refer to specialist kidney care.",
-            )
-        ]
-    if acr.mg_per_mmol >= limits.acr_warning_from:
-        return [
-            (
-                AlertKind.ALBUMINURIA,
-                Severity.WARNING,
-                day,
-                f"{text} is at or above {limits.acr_warning_from:g}: repeat it to confirm.",
-            )
-        ]
-    return []
+    if acr.mg_per_mmol < limits.acr_warning_from:
+        return []
+    high = acr.mg_per_mmol >= limits.acr_high_from
+    limit = limits.acr_high_from if high else limits.acr_warning_from
+    advice = "refer to specialist kidney care" if high else "repeat it to confirm"
+    return [
+        (
+            AlertKind.ALBUMINURIA,
+            Severity.HIGH if high else Severity.WARNING,
+            day,
+            f"Urine albumin:creatinine ratio {acr.mg_per_mmol:g} mg/mmol on {day} is at or "
+            f"above {limit:g}: {advice}.",
+        )
+    ]
 
 
 def _complications(
