@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -217,3 +217,35 @@ def test_unknown_policy_names_the_bundled_ones(tmp_path: Path) -> None:
     path = tmp_path / "mine.toml"
     path.write_text(MINIMAL, encoding="utf-8")
     assert load_care_policy(path).name == "test"
+
+
+@given(
+    st.sampled_from([NHSBT, OPTN]),
+    st.dates(date(2000, 1, 1), date(2030, 12, 31)),
+    st.lists(st.integers(0, 3000), max_size=12),
+    st.integers(0, 3500),
+)
+def test_tracked_visits_are_consistent(
+    schedule: Schedule, donated: date, offsets: list[int], days: int
+) -> None:
+    held = [donated + timedelta(days=d) for d in offsets]
+    as_of = donated + timedelta(days=days)
+    statuses = track_visits(schedule, donated, held, as_of=as_of)
+    used = [s.held_on for s in statuses if s.held_on is not None]
+    assert len(used) == len(set(used))  # each visit counts once
+    assert all(d <= as_of and d in held for d in used)
+    for index, s in enumerate(statuses):
+        v = s.visit
+        assert v.earliest <= v.due <= v.latest and v.number == index + 1
+        if s.state is VisitState.ATTENDED:
+            assert s.held_on is not None and v.earliest <= s.held_on <= v.latest
+        elif s.state is VisitState.ATTENDED_LATE:
+            assert s.held_on is not None and s.held_on > v.latest
+        elif s.state is VisitState.OVERDUE:
+            assert s.days_overdue == (as_of - v.latest).days > 0
+        elif s.state is VisitState.DUE:
+            assert v.earliest <= as_of <= v.latest
+        else:
+            assert as_of < v.earliest
+    # Only the last visit may not have opened yet.
+    assert all(s.state is not VisitState.UPCOMING for s in statuses[:-1])
