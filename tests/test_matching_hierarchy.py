@@ -267,3 +267,27 @@ def test_a_back_arc_needs_the_exchange_own_donor() -> None:
     assert result.values["back-arcs"] == 0
     with_own = Instance(pool.patients, pool.donors, [*pool.arcs, Arc("d2", "p1", 1.0)])
     assert solve(with_own, config).values["back-arcs"] == 1
+
+
+def test_expected_on_picef_with_one_shared_probability() -> None:
+    """With one success probability p for every arc, PICEF values the k-th donation of a
+    chain at p^k, and agrees with the enumerated chains and the oracle."""
+    config = SolverConfig(objective="expected", max_cycle=3, max_chain=3, formulation="picef")
+    for seed in range(8):
+        base = _seeded(seed)
+        inst = Instance(
+            base.patients, base.donors, [replace(a, probability=0.7) for a in base.arcs]
+        )
+        picef = solve(inst, config)
+        cycle = solve(inst, replace(config, formulation="cycle"))
+        best, _ = oracle_levels(inst, max_cycle=3, max_chain=3, levels=("expected-transplants",))
+        assert picef.status is Status.OPTIMAL and picef.formulation == "picef"
+        assert picef.values["expected-transplants"] == pytest.approx(
+            best["expected-transplants"], abs=1e-6
+        )
+        assert cycle.values["expected-transplants"] == pytest.approx(
+            best["expected-transplants"], abs=1e-6
+        )
+    mixed = _seeded(0)
+    with pytest.raises(ConfigError, match="one success probability shared by every arc"):
+        solve(mixed, config)

@@ -49,14 +49,30 @@ from kidneyshare.matching.enumeration import ExchangeBlock
 from kidneyshare.matching.graph import CompatibilityGraph
 from kidneyshare.model import Instance
 
-__all__ = ["ARC_LOCAL", "CriterionData", "age_points", "block_values", "chain_arc_values"]
+__all__ = [
+    "CriterionData",
+    "age_points",
+    "block_values",
+    "chain_arc_values",
+    "picef_expresses",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 # Criteria whose value is a sum over arcs, position-free: PICEF's chain-arc variables
-# can carry them. The others need whole chains (the cycle formulation).
+# can carry them. Expected transplants can be carried when every arc has the same
+# success probability p (the arc at position k is worth p^k); the others need whole
+# chains (the cycle formulation).
 ARC_LOCAL = frozenset({Criterion.TRANSPLANTS, Criterion.WEIGHT})
+
+
+def picef_expresses(criterion: Criterion, graph: CompatibilityGraph) -> bool:
+    """Whether PICEF's position-indexed chain arcs can carry ``criterion`` on ``graph``."""
+    if criterion is Criterion.EXPECTED_TRANSPLANTS:
+        p = graph.probability
+        return not len(p) or bool(np.all(p == p[0]))
+    return criterion in ARC_LOCAL
 
 
 def age_points(giver_age: FloatArray, receiver_donor_age: FloatArray, rule: AgeRule) -> FloatArray:
@@ -213,10 +229,15 @@ def _back_arcs(g: CompatibilityGraph, block: ExchangeBlock, data: CriterionData)
     return 1.0 + p2_to_p1.astype(np.float64) + altruist_to_p2.astype(np.float64)
 
 
-def chain_arc_values(criterion: Criterion, graph: CompatibilityGraph, arcs: IntArray) -> FloatArray:
-    """Value of PICEF chain-arc variables (arc-local criteria only)."""
+def chain_arc_values(
+    criterion: Criterion, graph: CompatibilityGraph, arcs: IntArray, positions: IntArray
+) -> FloatArray:
+    """Value of PICEF chain-arc variables (where :func:`picef_expresses` says so)."""
     if criterion is Criterion.TRANSPLANTS:
         return np.ones(len(arcs))
     if criterion is Criterion.WEIGHT:
         return graph.weight[arcs]
+    if criterion is Criterion.EXPECTED_TRANSPLANTS and picef_expresses(criterion, graph):
+        # The k-th donation happens when the first k all succeed: p^k.
+        return graph.probability[arcs] ** positions.astype(np.float64)
     raise ValueError(f"{criterion.value} is not a sum over arcs")

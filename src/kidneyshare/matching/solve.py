@@ -14,10 +14,10 @@ from kidneyshare.matching import master as master_module
 from kidneyshare.matching.backends import Capability, get_backend
 from kidneyshare.matching.config import Criterion, SolverConfig
 from kidneyshare.matching.criteria import (
-    ARC_LOCAL,
     CriterionData,
     block_values,
     chain_arc_values,
+    picef_expresses,
 )
 from kidneyshare.matching.enumeration import ExchangeBlock, enumerate_chains, enumerate_cycles
 from kidneyshare.matching.formulations import (
@@ -91,13 +91,6 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
     if config.formulation != "auto":
         get_formulation(config.formulation)
     criteria = config.criteria
-    whole_chains = any(c not in ARC_LOCAL for c in criteria)
-    if whole_chains and config.formulation == "picef":
-        names = ", ".join(c.value for c in criteria if c not in ARC_LOCAL)
-        raise ConfigError(
-            f"formulation: picef cannot express {names} (it needs whole chains); "
-            "use the cycle formulation"
-        )
     started = time.perf_counter()
     deadline = None if config.time_limit is None else started + config.time_limit
 
@@ -106,6 +99,16 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
     )
     reduction = reduce_graph(full_graph, config.max_cycle, config.max_chain)
     graph = reduction.graph
+    whole = [c for c in criteria if not picef_expresses(c, graph)]
+    whole_chains = bool(whole)
+    if whole_chains and config.formulation == "picef":
+        names = ", ".join(c.value for c in whole)
+        why = "it needs whole chains"
+        if Criterion.EXPECTED_TRANSPLANTS in whole:
+            why += ", or one success probability shared by every arc"
+        raise ConfigError(
+            f"formulation: picef cannot express {names} here ({why}); use the cycle formulation"
+        )
     cycles = enumerate_cycles(graph, config.max_cycle, limit=CYCLE_LIMIT)
     formulation, chain_blocks = _chain_blocks(graph, config, whole_chains)
     columns = ExchangeColumns(cycles + chain_blocks, np.ones(graph.n_arcs))
@@ -251,7 +254,9 @@ def _level_values(
     blocks = [block_values(criterion, graph, b, data) for b in columns.blocks]
     column_values = sign * (np.concatenate(blocks) if blocks else np.zeros(0))
     chain_values = (
-        sign * chain_arc_values(criterion, graph, chains.arc) if len(chains) else np.zeros(0)
+        sign * chain_arc_values(criterion, graph, chains.arc, chains.position)
+        if len(chains)
+        else np.zeros(0)
     )
     return column_values, chain_values
 
