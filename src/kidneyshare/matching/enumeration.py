@@ -21,7 +21,7 @@ import numpy.typing as npt
 from kidneyshare.errors import FormulationTooLarge
 from kidneyshare.matching.graph import CompatibilityGraph
 
-__all__ = ["ExchangeBlock", "enumerate_chains", "enumerate_cycles"]
+__all__ = ["ExchangeBlock", "count_cycles", "enumerate_chains", "enumerate_cycles"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -132,6 +132,13 @@ def enumerate_cycles(
     """
     if max_cycle < 2 or graph.n_pairs < 2:
         return []
+    if limit is not None:
+        expected = count_cycles(graph, max_cycle)
+        if expected is not None and expected > limit:
+            raise FormulationTooLarge(
+                f"{expected:,} cycles of length <= {max_cycle}, more than the {limit:,} "
+                "enumerated at most"
+            )
     found: dict[int, list[IntArray]] = {k: [] for k in range(2, max_cycle + 1)}
     found_arcs: dict[int, list[IntArray]] = {k: [] for k in range(2, max_cycle + 1)}
     count = 0
@@ -157,6 +164,41 @@ def enumerate_cycles(
         ExchangeBlock(True, _concat(found[k], k), _concat(found_arcs[k], k))
         for k in range(2, max_cycle + 1)
     ]
+
+
+# Cycles are counted ahead of enumeration up to this many pairs (one dense product).
+_COUNT_UP_TO = 4_000
+
+
+def count_cycles(graph: CompatibilityGraph, max_cycle: int) -> int | None:
+    """The exact number of simple cycles of 2..``max_cycle`` pairs, for ``max_cycle <= 4``
+    and at most 4,000 pairs (else ``None``), from traces of powers of the adjacency
+    matrix A (no self-loops):
+
+    - 2-cycles: tr(A^2) / 2 and 3-cycles: tr(A^3) / 3 (a closed walk of 2 or 3 steps is
+      a simple cycle);
+    - 4-cycles: (tr(A^4) - sum_u (2 c_u^2 - c_u)) / 4, where c_u is the number of 2-cycles
+      through u: the closed 4-walks that are not simple are u-v-u-w-u (c_u^2 from each
+      u) and u-v-w-v-u with w != u (c_v (c_v - 1) through each middle vertex v).
+
+    One n x n product, so a pool whose cycles would overflow the enumeration cap is
+    refused in a second instead of after minutes of enumeration.
+    """
+    n = graph.n_pairs
+    if max_cycle > 4 or n > _COUNT_UP_TO:
+        return None
+    between = graph.src < n
+    a = np.zeros((n, n), dtype=np.float32)
+    a[graph.src[between], graph.dst[between]] = 1.0
+    a2 = (a @ a).astype(np.float64)  # walk counts < 2^24: exact in float32
+    two = float(np.trace(a2)) / 2
+    total = two
+    if max_cycle >= 3:
+        total += float((a2 * a.T).sum()) / 3
+    if max_cycle >= 4:
+        c = np.diag(a2)
+        total += (float((a2 * a2.T).sum()) - float((2 * c * c - c).sum())) / 4
+    return round(total)
 
 
 def enumerate_chains(
