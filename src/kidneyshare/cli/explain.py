@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -40,7 +39,7 @@ from kidneyshare.matching.explain import (
     explain,
     what_if,
 )
-from kidneyshare.matching.policy import BUNDLED_POLICIES, load_policy
+from kidneyshare.matching.policy import BUNDLED_POLICIES, configure
 from kidneyshare.matching.recourse import ChainPolicy, Repair, exchange_path, repair
 from kidneyshare.model import Instance
 
@@ -101,19 +100,15 @@ def explain_command(
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Solve the pool, then say why PATIENT was (not) matched, with what-if re-runs."""
-    base = load_policy(policy).config if policy is not None else SolverConfig()
-    given: dict[str, Any] = {
-        "max_cycle": max_cycle,
-        "max_chain": max_chain,
-        "objective": objective,
-        "time_limit": time_limit,
-        "default_probability": default_probability,
-        "levels": tuple(levels) if levels else None,
-    }
-    changes = {k: v for k, v in given.items() if v is not None}
-    if "objective" in changes and "levels" not in changes:
-        changes["levels"] = ()  # a new objective does not inherit the policy's levels
-    config = replace(base, **changes)
+    config = configure(
+        policy,
+        max_cycle=max_cycle,
+        max_chain=max_chain,
+        objective=objective,
+        time_limit=time_limit,
+        default_probability=default_probability,
+        levels=levels or None,
+    )
     instance = read_instance(pool)
     if patient not in instance.patient_index:
         raise ConfigError(f"{os.fspath(pool)}: no patient {patient!r} in the pool")

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -19,7 +18,7 @@ from kidneyshare.cli.output import (
 from kidneyshare.cli.render import render_solution
 from kidneyshare.formats import read_instance
 from kidneyshare.matching import Criterion, Objective, SolverConfig, solve, verify
-from kidneyshare.matching.policy import BUNDLED_POLICIES, load_policy
+from kidneyshare.matching.policy import BUNDLED_POLICIES, configure
 
 __all__ = ["solve_command"]
 
@@ -141,23 +140,19 @@ def solve_command(
     Exits 0 when the result is optimal or the best found within the time limit, 1 when
     the solver failed, 2 for bad input.
     """
-    base = load_policy(policy).config if policy is not None else _DEFAULT
-    given: dict[str, Any] = {
-        "max_cycle": max_cycle,
-        "max_chain": max_chain,
-        "objective": objective,
-        "formulation": formulation,
-        "backend": backend,
-        "time_limit": time_limit,
-        "threads": threads,
-        "seed": seed,
-        "default_probability": default_probability,
-        "levels": tuple(levels) if levels else None,
-    }
-    changes = {k: v for k, v in given.items() if v is not None}
-    if "objective" in changes and "levels" not in changes:
-        changes["levels"] = ()  # a new objective does not inherit the policy's levels
-    config = replace(base, **changes)
+    config = configure(
+        policy,
+        max_cycle=max_cycle,
+        max_chain=max_chain,
+        objective=objective,
+        formulation=formulation,
+        backend=backend,
+        time_limit=time_limit,
+        threads=threads,
+        seed=seed,
+        default_probability=default_probability,
+        levels=levels or None,
+    )
     source = os.fspath(instance)
     pool = read_instance(instance)
     with working(f"Solving {source}: {len(pool.patients)} pairs, {len(pool.altruists)} altruists"):

@@ -28,7 +28,7 @@ so that a matching run records exactly which rules it used.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from typing import Any
 from kidneyshare.errors import ConfigError, FormatError
 from kidneyshare.matching.config import AgeRule, SolverConfig
 
-__all__ = ["BUNDLED_POLICIES", "Policy", "load_policy", "parse_policy"]
+__all__ = ["BUNDLED_POLICIES", "Policy", "configure", "load_policy", "parse_policy"]
 
 BUNDLED_POLICIES = ("max-transplants", "uk", "uk-nhsbt")
 """Policies shipped with kidneyshare (``policies/<name>.toml``), loadable by name."""
@@ -128,6 +128,22 @@ def load_policy(name_or_path: str | Path) -> Policy:
     except UnicodeDecodeError:
         raise FormatError("not UTF-8 text", source=str(path)) from None
     return parse_policy(text, str(path))
+
+
+def configure(policy: str | Path | None = None, **options: Any) -> SolverConfig:
+    """A policy's configuration (``SolverConfig()`` without one) with every option that
+    is not ``None`` put over it, as the command line does: ``--max-cycle 4`` beats the
+    policy's K. A new ``objective`` without ``levels`` drops the policy's levels."""
+    base = load_policy(policy).config if policy is not None else SolverConfig()
+    changes = {k: v for k, v in options.items() if v is not None}
+    if "levels" in changes:
+        changes["levels"] = tuple(changes["levels"])
+    if "objective" in changes and "levels" not in changes:
+        changes["levels"] = ()
+    try:
+        return replace(base, **changes)
+    except TypeError as exc:  # an option SolverConfig does not have: a programming error
+        raise ValueError(f"configure: {exc}") from None
 
 
 def _table(
