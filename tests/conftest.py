@@ -7,19 +7,10 @@ folder is absent. The folder is ``$KIDNEYSHARE_SHARED_DATA`` when that is set, e
 
 from __future__ import annotations
 
-import csv
-import os
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def shared_data_dir() -> Path:
-    """The folder of public instances (it may not exist)."""
-    configured = os.environ.get("KIDNEYSHARE_SHARED_DATA")
-    return Path(configured) if configured else REPO.parent / "shared" / "data"
+from tests.shared_data import preflib_index_rows, shared_data_dir
 
 
 @pytest.fixture
@@ -29,15 +20,6 @@ def shared_data() -> Path:
     if not folder.is_dir():
         pytest.skip(f"public instances not found at {folder} (set KIDNEYSHARE_SHARED_DATA)")
     return folder
-
-
-def preflib_index_rows() -> list[dict[str, str]]:
-    """The rows of ``preflib/INDEX.csv`` (empty when the folder is absent)."""
-    index = shared_data_dir() / "preflib" / "INDEX.csv"
-    if not index.is_file():
-        return []
-    with index.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.shared_data import preflib_index_rows
 
-from conftest import preflib_index_rows
 from kidneyshare.formats import read_instance
 from kidneyshare.matching import SolverConfig, Status, solve, verify
 from kidneyshare.model import Instance
