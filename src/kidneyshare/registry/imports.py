@@ -17,6 +17,7 @@ from kidneyshare.formats import parse_instance
 from kidneyshare.model import Donor, Instance
 from kidneyshare.registry.accounts import get_centre
 from kidneyshare.registry.clinical import DonorFacts, PatientFacts
+from kidneyshare.registry.eligibility import refuse_ineligible
 from kidneyshare.registry.errors import RecordConflict
 from kidneyshare.registry.models import Altruist, Base, ImportedArc, Pair, Patient, PoolImport
 from kidneyshare.registry.models import Donor as DonorRow
@@ -43,6 +44,15 @@ def _donor_facts(donor: Donor, recorded_on: date) -> DonorFacts:
 def _refuse_taken_codes(uow: UnitOfWork, centre_id: int, instance: Instance) -> None:
     patient_codes = [p.id for p in instance.patients]
     donor_codes = [d.id for d in instance.donors]
+    for start in range(0, len(donor_codes), 500):
+        # A donor who has donated is refused by name before the generic "taken" message.
+        known = uow.session.scalars(
+            select(DonorRow.id).where(
+                DonorRow.centre_id == centre_id,
+                DonorRow.code.in_(donor_codes[start : start + 500]),
+            )
+        )
+        refuse_ineligible(uow.session, known, "pool file")
     for model, codes, kind in (
         (Patient, patient_codes, "patient"),
         (DonorRow, donor_codes, "donor"),

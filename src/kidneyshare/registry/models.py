@@ -35,9 +35,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from kidneyshare.care.pathway import Stage
 from kidneyshare.registry.columns import JsonDocument, UtcDateTime, text_enum, utc_now
 from kidneyshare.registry.vocabulary import (
+    CareEventKind,
     CrossmatchOutcome,
+    MeasurementKind,
     MemberStatus,
     OfferStatus,
     Role,
@@ -49,16 +52,21 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Base",
+    "CareEvent",
+    "CareMeasurement",
     "Centre",
     "CrossmatchResult",
     "Donor",
+    "DonorCareEpisode",
     "DonorClinicalRecord",
+    "FollowUpVisit",
     "ImportedArc",
     "MatchingRun",
     "Offer",
     "Pair",
     "Patient",
     "PatientClinicalRecord",
+    "PlanVersion",
     "PoolImport",
     "SchemeSecret",
     "StatusChange",
@@ -325,7 +333,9 @@ class MatchingRun(Base):
     """One matching run: the exact input, the configuration, the result and its check.
 
     ``snapshot`` is the pool in kidneyshare's native JSON, byte for byte what was solved;
-    ``snapshot_sha256`` its SHA-256, so the run can be reproduced and defended.
+    ``snapshot_sha256`` its SHA-256, so the run can be reproduced and defended. ``policy``
+    is the scheme's policy file the configuration came from (name, version, text), when
+    the run was started from one.
     """
 
     __tablename__ = "matching_runs"
@@ -335,6 +345,7 @@ class MatchingRun(Base):
     phase: Mapped[str] = mapped_column(String(32), default="queued")
     progress: Mapped[int] = mapped_column(Integer, default=0)
     config: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    policy: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
     snapshot: Mapped[str] = mapped_column(Text)
     snapshot_sha256: Mapped[str] = mapped_column(String(64))
     result: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
@@ -350,14 +361,44 @@ class MatchingRun(Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads a dict
 
 
-class Offer(Base):
-    """One donation proposed by a run: ``donor`` to ``patient``, part of an exchange."""
+class PlanVersion(Base):
+    """One version of a run's plan: number 1 is the run's own result; each repair after a
+    failed crossmatch or a withdrawal adds the next, ``based_on`` the version it repaired.
 
-    __tablename__ = "offers"
-    __table_args__ = (UniqueConstraint("run_id", "donor_id", name="uq_offers_run_donor"),)
+    ``repair`` is the before/after record (broken, kept, new exchanges and their causes).
+    """
+
+    __tablename__ = "plan_versions"
+    __table_args__ = (UniqueConstraint("run_id", "number", name="uq_plan_versions_run_number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("matching_runs.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    based_on_id: Mapped[int | None] = mapped_column(ForeignKey("plan_versions.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    verification: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    repair: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
+    created_at: Mapped[datetime] = _now_column()
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Offer(Base):
+    """One donation proposed by a run: ``donor`` to ``patient``, part of an exchange.
+
+    ``plan_version`` is the version of the run's plan that proposed it; a donor has at
+    most one offer per version (a repaired plan cancels the offers of broken exchanges
+    and adds offers for its new ones).
+    """
+
+    __tablename__ = "offers"
+    __table_args__ = (
+        UniqueConstraint("run_id", "plan_version", "donor_id", name="uq_offers_run_plan_donor"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("matching_runs.id"), index=True)
+    plan_version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     exchange: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(8))
     position: Mapped[int] = mapped_column(Integer)
@@ -411,6 +452,75 @@ class Transplant(Base):
     donor_id: Mapped[int] = mapped_column(ForeignKey("donors.id"), unique=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), unique=True)
     performed_on: Mapped[date] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = _now_column()
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class DonorCareEpisode(Base):
+    """A donor's care episode; its state is the replay of its :class:`CareEvent` log.
+
+    ``born_on`` and ``sex`` are what the CKD-EPI eGFR needs; ``policy_*`` name the care
+    policy whose follow-up schedule the episode follows.
+    """
+
+    __tablename__ = "care_episodes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donor_id: Mapped[int] = mapped_column(ForeignKey("donors.id"), index=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"), index=True)
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id"), unique=True)
+    policy_name: Mapped[str] = mapped_column(String(64))
+    policy_version: Mapped[str] = mapped_column(String(32))
+    born_on: Mapped[date] = mapped_column(Date)
+    sex: Mapped[str] = mapped_column(String(1))
+    opened_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = _now_column()
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class CareEvent(Base):
+    """One event of a care episode (opened, stage changed, coordinator assigned);
+    append-only, replayed in id order by :func:`kidneyshare.care.replay`."""
+
+    __tablename__ = "care_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("care_episodes.id"), index=True)
+    kind: Mapped[CareEventKind] = mapped_column(text_enum(CareEventKind, "care_event_kind"))
+    on: Mapped[date] = mapped_column(Date)
+    from_stage: Mapped[Stage | None] = mapped_column(text_enum(Stage, "care_from_stage"))
+    to_stage: Mapped[Stage | None] = mapped_column(text_enum(Stage, "care_to_stage"))
+    planned_for: Mapped[date | None] = mapped_column(Date)
+    coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[datetime] = _now_column()
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class FollowUpVisit(Base):
+    """A follow-up visit the donor attended (append-only)."""
+
+    __tablename__ = "follow_up_visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("care_episodes.id"), index=True)
+    held_on: Mapped[date] = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[datetime] = _now_column()
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class CareMeasurement(Base):
+    """One observation of a donor (creatinine, blood pressure, ...); ``value`` holds its
+    fields as :mod:`kidneyshare.care.measurements` names them. Append-only."""
+
+    __tablename__ = "care_measurements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("care_episodes.id"), index=True)
+    kind: Mapped[MeasurementKind] = mapped_column(text_enum(MeasurementKind, "measurement_kind"))
+    taken_on: Mapped[date] = mapped_column(Date)
+    value: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
     recorded_at: Mapped[datetime] = _now_column()
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

@@ -88,8 +88,8 @@ def record_crossmatch(
 ) -> CrossmatchResult:
     """Record a crossmatch for an offer not yet transplanted; it supersedes any earlier."""
     check_version("offer", offer, expected_version)
-    if offer.status is OfferStatus.TRANSPLANTED:
-        raise RecordConflict(f"offer {offer.id} is already transplanted")
+    if offer.status in (OfferStatus.TRANSPLANTED, OfferStatus.CANCELLED):
+        raise RecordConflict(f"offer {offer.id} is already {offer.status.value}")
     later = aliased(CrossmatchResult)
     current = uow.session.scalar(
         select(CrossmatchResult).where(

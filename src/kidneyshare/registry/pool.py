@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, aliased
 from kidneyshare.registry.accounts import get_centre
 from kidneyshare.registry.clinical import DonorFacts, PatientFacts
 from kidneyshare.registry.columns import utc_now
+from kidneyshare.registry.eligibility import ineligible_donors, refuse_ineligible, same_person
 from kidneyshare.registry.errors import RecordConflict, RecordInvalid, RecordNotFound
 from kidneyshare.registry.models import (
     Altruist,
@@ -127,6 +128,12 @@ def _codes_free(session: Session, centre_id: int, patients: list[str], donors: l
         raise RecordConflict(f"donor code {taken} is already registered at this centre")
 
 
+def _refuse_donated(session: Session, centre_id: int, entry: DonorEntry, field: str) -> None:
+    """A donor already registered who may not enter a pool (one who has donated) is not
+    registered again under a new record either."""
+    refuse_ineligible(session, same_person(session, centre_id, entry.code, entry.reference), field)
+
+
 def _add_donor(
     uow: UnitOfWork,
     centre_id: int,
@@ -163,6 +170,8 @@ def register_pair(
     codes = [_check_code(d.code, f"donors[{i}].code") for i, d in enumerate(donors)]
     if len(set(codes)) != len(codes):
         raise RecordInvalid("the donors' codes repeat", field="donors")
+    for i, entry in enumerate(donors):
+        _refuse_donated(uow.session, centre_id, entry, f"donors[{i}]")
     _codes_free(uow.session, centre_id, [patient_code], codes)
     patient = Patient(centre_id=centre_id, code=patient_code, reference=patient_reference)
     uow.session.add(patient)
@@ -187,6 +196,7 @@ def register_altruist(
     """Register a non-directed donor as an active altruist of ``centre_id``."""
     get_centre(uow.session, centre_id)
     _check_code(donor.code, "donor.code")
+    _refuse_donated(uow.session, centre_id, donor, "donor")
     _codes_free(uow.session, centre_id, [], [donor.code])
     row = _add_donor(uow, centre_id, donor, None)
     altruist = Altruist(centre_id=centre_id, donor_id=row.id, status=MemberStatus.ACTIVE)
@@ -356,6 +366,16 @@ def change_status(
         raise RecordConflict(
             f"{kind} {member.id} is {member.status.value}; it can become: {allowed}"
         )
+    if status is MemberStatus.ACTIVE:
+        donors = (
+            [d.id for d in pair_donors(uow.session, member)]
+            if isinstance(member, Pair)
+            else [member.donor_id]
+        )
+        refused = ineligible_donors(uow.session, donors)
+        if len(refused) == len(donors):  # a pair may re-enter with a donor still able to
+            _, verdict = min(refused.items())
+            raise RecordConflict(f"{kind} {member.id} cannot re-enter the pool: {verdict.reason}")
     set_status(uow, member, status, reason)
     return member
 

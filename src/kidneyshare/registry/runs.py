@@ -17,9 +17,10 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from kidneyshare.compatibility import CompatibilityPolicy
 from kidneyshare.errors import ConfigError, KidneyshareError
 from kidneyshare.formats import dump_native, parse_native
-from kidneyshare.matching import Result, SolverConfig, solve, verify
+from kidneyshare.matching import AgeRule, Result, SolverConfig, solve, verify
 from kidneyshare.registry.columns import utc_now
 from kidneyshare.registry.errors import RecordConflict, RecordInvalid, RecordNotFound
 from kidneyshare.registry.models import Donor, MatchingRun, Offer, Patient
@@ -74,19 +75,30 @@ def solver_config(arguments: Mapping[str, Any]) -> SolverConfig:
     RecordInvalid
         naming the argument SolverConfig refused.
     """
+    values = dict(arguments)
     try:
-        return SolverConfig(**arguments)
+        if isinstance(values.get("age_rule"), Mapping):  # as a policy's JSON stores it
+            values["age_rule"] = AgeRule(**values["age_rule"])
+        return SolverConfig(**values)
     except TypeError as exc:  # an argument SolverConfig does not take
         raise RecordInvalid(str(exc), field="config") from exc
     except ConfigError as exc:
         raise RecordInvalid(str(exc), field="config") from exc
 
 
-def create_run(uow: UnitOfWork, arguments: Mapping[str, Any]) -> MatchingRun:
+def create_run(
+    uow: UnitOfWork,
+    arguments: Mapping[str, Any],
+    *,
+    policy: Mapping[str, Any] | None = None,
+    compatibility: CompatibilityPolicy | None = None,
+) -> MatchingRun:
     """Snapshot the active pool and queue a run of it under ``SolverConfig(**arguments)``.
 
     ``arguments`` are stored as given (JSON values), so that the run rebuilds exactly
     the configuration that was asked for; the result stores the full configuration.
+    ``policy`` records the policy file the arguments came from; ``compatibility`` the
+    rules that judge arcs between registered people (the plain ABO rule by default).
 
     Raises
     ------
@@ -95,7 +107,7 @@ def create_run(uow: UnitOfWork, arguments: Mapping[str, Any]) -> MatchingRun:
     """
     solver_config(arguments)
     number = (uow.session.scalar(select(func.count(MatchingRun.id))) or 0) + 1
-    snapshot = snapshot_pool(uow.session, f"registry run {number}")
+    snapshot = snapshot_pool(uow.session, f"registry run {number}", compatibility)
     if snapshot.instance is None:
         raise RecordInvalid("the pool has no active pair or altruist to match", field="pool")
     text = dump_native(snapshot.instance)
@@ -104,6 +116,7 @@ def create_run(uow: UnitOfWork, arguments: Mapping[str, Any]) -> MatchingRun:
         phase="queued",
         progress=0,
         config=dict(arguments),
+        policy=None if policy is None else dict(policy),
         snapshot=text,
         snapshot_sha256=snapshot_digest(text),
         requested_by_id=uow.actor.user_id,

@@ -6,7 +6,9 @@ from enum import Enum
 
 __all__ = [
     "STATUS_CHANGES",
+    "CareEventKind",
     "CrossmatchOutcome",
+    "MeasurementKind",
     "MemberStatus",
     "OfferStatus",
     "Role",
@@ -66,8 +68,28 @@ class OfferStatus(Enum):
     CROSSMATCH_POSITIVE = "crossmatch-positive"
     """The crossmatch rules the transplant out."""
     TRANSPLANTED = "transplanted"
+    CANCELLED = "cancelled"
+    """A repaired plan no longer proposes this donation (its exchange was broken)."""
 
 
 class CrossmatchOutcome(Enum):
     NEGATIVE = "negative"
     POSITIVE = "positive"
+
+
+class CareEventKind(Enum):
+    """What one row of a care episode's event log records."""
+
+    OPENED = "opened"
+    STAGE_CHANGED = "stage-changed"
+    COORDINATOR_ASSIGNED = "coordinator-assigned"
+
+
+class MeasurementKind(Enum):
+    """The kinds of observation recorded at a donor's follow-up (kidneyshare.care)."""
+
+    CREATININE = "creatinine"
+    BLOOD_PRESSURE = "blood-pressure"
+    ALBUMIN_CREATININE_RATIO = "acr"
+    WEIGHT = "weight"
+    COMPLICATION = "complication"
