@@ -37,6 +37,13 @@ from kidneyshare.cli.pool import (
 )
 from kidneyshare.cli.serve import serve_command
 from kidneyshare.cli.solve import solve_command
+from kidneyshare.cli.workflows import (
+    care_app,
+    crossmatch_result_command,
+    offers_app,
+    run_app,
+    transplant_command,
+)
 from kidneyshare.errors import KidneyshareError
 
 __all__ = ["app", "main"]
@@ -62,6 +69,11 @@ app.command("why")(why_command)
 app.command("generate-records")(generate_records_command)
 app.command("explain")(explain_command)
 app.command("repair")(repair_command)
+app.add_typer(run_app)
+app.add_typer(offers_app)
+app.command("crossmatch-result")(crossmatch_result_command)
+app.command("transplant")(transplant_command)
+app.add_typer(care_app)
 
 
 def _version() -> str:

@@ -1,0 +1,530 @@
+"""``kidneyshare run|offers|crossmatch-result|transplant|care``: the scheme's workflows
+over the registry (the database as ``kidneyshare db`` takes it).
+
+Thin: each command opens the database, calls one workflow of
+:mod:`kidneyshare.workflows` as the user named by ``--user`` (the scheme's own
+``system`` by default) and prints the answer, as a table or with ``--json`` as JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from kidneyshare.care import Alert, Stage, load_care_policy
+from kidneyshare.cli.db import DATABASE_URL_OPTION, database_url
+from kidneyshare.cli.output import stdout_console, write_json
+from kidneyshare.registry import (
+    SYSTEM,
+    Actor,
+    CrossmatchOutcome,
+    RecordInvalid,
+    RecordNotFound,
+    UnitOfWork,
+    ensure_current,
+    make_engine,
+    make_sessions,
+)
+from kidneyshare.registry.accounts import find_user
+from kidneyshare.registry.models import Centre, Offer, PlanVersion
+from kidneyshare.registry.outcomes import get_offer, list_offers, record_crossmatch
+from kidneyshare.registry.runs import get_run
+from kidneyshare.registry.vocabulary import MeasurementKind
+from kidneyshare.workflows.care import (
+    alerts,
+    change_stage,
+    coordinator_caseload,
+    record_measurement,
+    record_transplant_with_care,
+    record_visit,
+)
+from kidneyshare.workflows.matching_run import read_policy, run_matching
+from kidneyshare.workflows.recourse import repair_run
+
+__all__ = ["care_app", "crossmatch_result_command", "offers_app", "run_app", "transplant_command"]
+
+Url = Annotated[str | None, DATABASE_URL_OPTION]
+User = Annotated[
+    str | None,
+    typer.Option("--user", help="Act as this registry user (default: the scheme's system)."),
+]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+CarePolicyName = Annotated[
+    str, typer.Option("--care-policy", help="The scheme's care policy: a name or a TOML file.")
+]
+Day = Annotated[str, typer.Option("--on", help="The date, YYYY-MM-DD.")]
+AsOf = Annotated[
+    str | None, typer.Option("--as-of", help="Judge as of this date (YYYY-MM-DD); today.")
+]
+
+run_app = typer.Typer(
+    name="run", help="Matching runs of the registry's pool.", no_args_is_help=True
+)
+offers_app = typer.Typer(name="offers", help="Offers of matching runs.", no_args_is_help=True)
+care_app = typer.Typer(
+    name="care", help="Donor care: caseloads, alerts, records.", no_args_is_help=True
+)
+
+
+def _day(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise RecordInvalid(f"expected a date YYYY-MM-DD, got {text!r}", field=option) from None
+
+
+@contextmanager
+def _registry(url: str | None, user: str | None) -> Iterator[tuple[sessionmaker[Session], Actor]]:
+    engine = make_engine(database_url(url))
+    try:
+        ensure_current(engine)
+        sessions = make_sessions(engine)
+        actor = SYSTEM
+        if user is not None:
+            with sessions() as session:
+                found = find_user(session, user)
+                if found is None or not found.active:
+                    raise RecordNotFound(f"--user: no active user {user!r}")
+                actor = Actor(found.id, found.username)
+        yield sessions, actor
+    finally:
+        engine.dispose()
+
+
+def _write(json_output: bool, document: Any, render: Callable[[], None]) -> None:
+    if json_output:
+        write_json(document)
+    else:
+        render()
+
+
+@run_app.command("start")
+def run_start_command(
+    policy: Annotated[
+        str, typer.Option("--policy", help="A bundled policy or a TOML file.")
+    ] = "uk",
+    level: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--level", help="A hierarchy level, most important first (repeat).", show_default=False
+        ),
+    ] = None,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds.")] = None,
+    url: Url = None,
+    user: User = None,
+    json_output: Json = False,
+) -> None:
+    """Snapshot the active pool, solve it under POLICY, verify, store, and make offers."""
+    rules = read_policy(policy)
+    with _registry(url, user) as (sessions, actor):
+        outcome = run_matching(sessions, actor, rules, levels=level or (), time_limit=time_limit)
+    document = {
+        "run": outcome.run_id,
+        "status": outcome.status.value,
+        "message": outcome.message,
+        "policy": {"name": rules.policy.name, "version": rules.policy.version},
+        "transplants": outcome.transplants,
+        "exchanges": outcome.exchanges,
+        "centres": {c.centre_code: c.exchanges for c in outcome.centres},
+    }
+
+    def render() -> None:
+        out = stdout_console()
+        out.print(
+            f"run {outcome.run_id} {outcome.status.value} ({rules.policy.name} "
+            f"{rules.policy.version}): {outcome.transplants} transplants in "
+            f"{outcome.exchanges} exchanges {outcome.message}".rstrip()
+        )
+        for c in outcome.centres:
+            out.print(f"  {c.centre_code}: {c.offers} offers in exchanges {sorted(c.exchanges)}")
+
+    _write(json_output, document, render)
+
+
+def _offer_json(offer: Offer, codes: dict[int, str]) -> dict[str, Any]:
+    return {
+        "id": offer.id,
+        "run": offer.run_id,
+        "plan_version": offer.plan_version,
+        "exchange": offer.exchange,
+        "kind": offer.kind,
+        "position": offer.position,
+        "donor": offer.donor_id,
+        "donor_centre": codes[offer.donor_centre_id],
+        "patient": offer.patient_id,
+        "patient_centre": codes[offer.patient_centre_id],
+        "status": offer.status.value,
+        "version": offer.version,
+    }
+
+
+def _codes(session: Session) -> dict[int, str]:
+    return {row_id: code for row_id, code in session.execute(select(Centre.id, Centre.code))}
+
+
+def _offer_table(rows: list[dict[str, Any]]) -> None:
+    out = stdout_console()
+    for o in rows:
+        out.print(
+            f"offer {o['id']}  run {o['run']} v{o['plan_version']} exchange {o['exchange']} "
+            f"({o['kind']} #{o['position']}): donor {o['donor']} ({o['donor_centre']}) -> "
+            f"patient {o['patient']} ({o['patient_centre']})  {o['status']}"
+        )
+
+
+@run_app.command("show")
+def run_show_command(
+    run_id: Annotated[int, typer.Argument(metavar="RUN", help="The run's id.")],
+    url: Url = None,
+    json_output: Json = False,
+) -> None:
+    """A run: its status, policy, plan versions and offers."""
+    with _registry(url, None) as (sessions, _), sessions() as session:
+        run = get_run(session, run_id)
+        plans = list(
+            session.scalars(
+                select(PlanVersion).where(PlanVersion.run_id == run_id).order_by(PlanVersion.number)
+            )
+        )
+        codes = _codes(session)
+        offers = [
+            _offer_json(o, codes) for o in list_offers(session, run_id=run_id, limit=10_000)[0]
+        ]
+        document: dict[str, Any] = {
+            "run": run.id,
+            "status": run.status.value,
+            "message": run.message,
+            "policy": None
+            if run.policy is None
+            else {k: run.policy[k] for k in ("name", "version", "sha256")},
+            "snapshot_sha256": run.snapshot_sha256,
+            "transplants": None if run.result is None else run.result["transplants"],
+            "plan_versions": [
+                {
+                    "number": p.number,
+                    "reason": p.reason,
+                    "transplants": p.result["transplants"],
+                    "verified": p.verification.get("ok"),
+                }
+                for p in plans
+            ],
+            "offers": offers,
+        }
+
+    def render() -> None:
+        out = stdout_console()
+        out.print(
+            f"run {document['run']} {document['status']}: {document['transplants']} transplants; "
+            f"snapshot {document['snapshot_sha256'][:12]}"
+        )
+        for p in document["plan_versions"]:
+            out.print(f"  plan v{p['number']}: {p['transplants']} transplants ({p['reason']})")
+        _offer_table(offers)
+
+    _write(json_output, document, render)
+
+
+@run_app.command("repair")
+def run_repair_command(
+    run_id: Annotated[int, typer.Argument(metavar="RUN", help="The run's id.")],
+    chain_policy: Annotated[
+        str,
+        typer.Option("--chain-policy", help="A chain broken mid-way: waiting-list or re-route."),
+    ] = "waiting-list",
+    fixed: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--fixed",
+            min=1,
+            help="Also keep exchange N of the current plan (repeat).",
+            show_default=False,
+        ),
+    ] = None,
+    keep_unaffected: Annotated[
+        bool, typer.Option("--keep-unaffected", help="Keep exchanges no failure touches.")
+    ] = False,
+    url: Url = None,
+    user: User = None,
+    json_output: Json = False,
+) -> None:
+    """Repair the run's plan after failed crossmatches and withdrawals (a new plan version)."""
+    with _registry(url, user) as (sessions, actor), UnitOfWork(sessions, actor) as uow:
+        repaired = repair_run(
+            uow,
+            run_id,
+            chain_policy=chain_policy,
+            fixed=fixed or (),
+            keep_unaffected=keep_unaffected,
+        )
+        document: dict[str, Any] = {
+            "run": run_id,
+            "plan_version": repaired.plan.number,
+            "cancelled_offers": list(repaired.cancelled_offers),
+            "new_offers": list(repaired.new_offers),
+            "repair": repaired.repaired.to_json(),
+        }
+
+    def render() -> None:
+        r = document["repair"]
+        out = stdout_console()
+        out.print(
+            f"run {run_id} plan v{document['plan_version']}: {r['before']['transplants']} -> "
+            f"{r['after']['transplants']} transplants; {len(r['broken'])} broken, "
+            f"{len(r['new'])} new exchanges; offers cancelled {document['cancelled_offers']}, "
+            f"new {document['new_offers']}"
+        )
+        for b in r["broken"]:
+            out.print(
+                f"  broken {' -> '.join(b['exchange']['vertices'])}: {'; '.join(b['causes'])}"
+            )
+
+    _write(json_output, document, render)
+
+
+@offers_app.command("list")
+def offers_list_command(
+    run_id: Annotated[int | None, typer.Option("--run", help="Only this run's.")] = None,
+    centre: Annotated[
+        str | None, typer.Option("--centre", help="Only this centre's (code).")
+    ] = None,
+    url: Url = None,
+    json_output: Json = False,
+) -> None:
+    """Offers, by run, exchange and position; ``--centre`` keeps a centre's donors' and
+    patients'."""
+    with _registry(url, None) as (sessions, _), sessions() as session:
+        codes = _codes(session)
+        centre_id = None
+        if centre is not None:
+            centre_id = next((i for i, c in codes.items() if c == centre), None)
+            if centre_id is None:
+                raise RecordNotFound(f"--centre: no centre {centre!r}")
+        rows = list_offers(session, run_id=run_id, centre_id=centre_id, limit=10_000)[0]
+        offers = [_offer_json(o, codes) for o in rows]
+    _write(json_output, {"offers": offers}, lambda: _offer_table(offers))
+
+
+def crossmatch_result_command(
+    offer_id: Annotated[int, typer.Argument(metavar="OFFER", help="The offer's id.")],
+    outcome: Annotated[CrossmatchOutcome, typer.Argument(help="positive or negative.")],
+    on: Day,
+    notes: Annotated[str, typer.Option("--notes", help="The laboratory's notes.")] = "",
+    url: Url = None,
+    user: User = None,
+) -> None:
+    """Record a laboratory crossmatch result for an offer (a later one supersedes)."""
+    with _registry(url, user) as (sessions, actor), UnitOfWork(sessions, actor) as uow:
+        offer = get_offer(uow.session, offer_id)
+        record_crossmatch(
+            uow, offer, outcome, _day(on, "--on"), notes=notes, expected_version=offer.version
+        )
+        stdout_console().print(f"offer {offer.id}: {offer.status.value}")
+
+
+def transplant_command(
+    offer_id: Annotated[int, typer.Argument(metavar="OFFER", help="The offer's id.")],
+    on: Day,
+    care_policy: CarePolicyName = "care-nhsbt",
+    coordinator: Annotated[
+        str | None, typer.Option("--coordinator", help="The donor's care coordinator (username).")
+    ] = None,
+    born_on: Annotated[
+        str | None, typer.Option("--born-on", help="The donor's date of birth.")
+    ] = None,
+    sex: Annotated[str | None, typer.Option("--sex", help="The donor's sex, F or M.")] = None,
+    url: Url = None,
+    user: User = None,
+) -> None:
+    """Record that an offer's transplant took place; the donor's care episode reaches surgery."""
+    policy = load_care_policy(care_policy)
+    with _registry(url, user) as (sessions, actor), UnitOfWork(sessions, actor) as uow:
+        offer = get_offer(uow.session, offer_id)
+        _, episode = record_transplant_with_care(
+            uow,
+            offer,
+            _day(on, "--on"),
+            policy,
+            expected_version=offer.version,
+            coordinator=coordinator,
+            born_on=None if born_on is None else _day(born_on, "--born-on"),
+            sex=sex,
+        )
+        stdout_console().print(f"offer {offer.id}: transplanted; donor care episode {episode.id}")
+
+
+def _as_of(text: str | None) -> date:
+    return date.today() if text is None else _day(text, "--as-of")
+
+
+def _alert_json(episode_id: int, alert: Alert) -> dict[str, Any]:
+    return {
+        "episode": episode_id,
+        "donor": alert.donor_id,
+        "kind": alert.kind.value,
+        "severity": alert.severity.value,
+        "since": alert.since.isoformat(),
+        "message": alert.message,
+    }
+
+
+@care_app.command("caseload")
+def care_caseload_command(
+    coordinator: Annotated[str, typer.Argument(help="The care coordinator's username.")],
+    as_of: AsOf = None,
+    care_policy: CarePolicyName = "care-nhsbt",
+    url: Url = None,
+    json_output: Json = False,
+) -> None:
+    """A care coordinator's donors, most urgent first, with their recovery status."""
+    policy, day = load_care_policy(care_policy), _as_of(as_of)
+    with _registry(url, None) as (sessions, _), sessions() as session:
+        entries = coordinator_caseload(session, coordinator, policy, as_of=day)
+    rows: list[dict[str, Any]] = [
+        {
+            "episode": int(e.episode_id.removeprefix("E")),
+            "donor": e.donor_id,
+            "stage": e.stage.value,
+            "days_since_donation": e.days_since_donation,
+            "next_visit": None
+            if e.next_visit is None
+            else {"label": e.next_visit.label, "due": e.next_visit.due.isoformat()},
+            "overdue_visits": e.overdue_visits,
+            "egfr": None if e.egfr.latest is None else round(e.egfr.latest.egfr, 1),
+            "egfr_trend": e.egfr.direction.value,
+            "alerts": [_alert_json(int(e.episode_id.removeprefix("E")), a) for a in e.alerts],
+        }
+        for e in entries
+    ]
+
+    def render() -> None:
+        out = stdout_console()
+        out.print(f"{coordinator}: {len(rows)} donors as of {day}")
+        for r in rows:
+            visit = (
+                "-"
+                if r["next_visit"] is None
+                else f"{r['next_visit']['label']} due {r['next_visit']['due']}"
+            )
+            out.print(
+                f"  episode {r['episode']} donor {r['donor']}: {r['stage']}, next {visit}, "
+                f"{r['overdue_visits']} overdue, eGFR {r['egfr']} ({r['egfr_trend']}), "
+                f"{len(r['alerts'])} alerts"
+            )
+
+    _write(
+        json_output, {"coordinator": coordinator, "as_of": day.isoformat(), "donors": rows}, render
+    )
+
+
+@care_app.command("alerts")
+def care_alerts_command(
+    as_of: AsOf = None,
+    coordinator: Annotated[
+        str | None, typer.Option("--coordinator", help="Only this coordinator's donors.")
+    ] = None,
+    care_policy: CarePolicyName = "care-nhsbt",
+    url: Url = None,
+    json_output: Json = False,
+) -> None:
+    """Every donor care alert (missed visits, abnormal results), most severe first."""
+    policy, day = load_care_policy(care_policy), _as_of(as_of)
+    with _registry(url, None) as (sessions, _), sessions() as session:
+        found = [
+            _alert_json(e.id, a)
+            for e, a in alerts(session, policy, as_of=day, coordinator=coordinator)
+        ]
+
+    def render() -> None:
+        out = stdout_console()
+        out.print(f"{len(found)} alerts as of {day}")
+        for a in found:
+            out.print(f"  {a['severity']:8} episode {a['episode']} {a['kind']}: {a['message']}")
+
+    _write(json_output, {"as_of": day.isoformat(), "alerts": found}, render)
+
+
+_MEASURES = {
+    "creatinine": (MeasurementKind.CREATININE, ("umol_per_l",)),
+    "bp": (MeasurementKind.BLOOD_PRESSURE, ("systolic", "diastolic")),
+    "acr": (MeasurementKind.ALBUMIN_CREATININE_RATIO, ("mg_per_mmol",)),
+    "weight": (MeasurementKind.WEIGHT, ("kg",)),
+}
+
+
+def _measure(text: str) -> tuple[MeasurementKind, dict[str, float]]:
+    name, _, values = text.partition("=")
+    if name not in _MEASURES or not values:
+        raise RecordInvalid(
+            f"expected creatinine=UMOL_L, bp=SYS/DIA, acr=MG_MMOL or weight=KG, got {text!r}",
+            field="--measure",
+        )
+    kind, fields = _MEASURES[name]
+    parts = values.split("/")
+    if len(parts) != len(fields):
+        raise RecordInvalid(f"{name} takes {'/'.join(fields)}, got {values!r}", field="--measure")
+    try:
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        raise RecordInvalid(
+            f"{name}: expected numbers, got {values!r}", field="--measure"
+        ) from None
+    value = dict(zip(fields, numbers, strict=True))
+    if kind is MeasurementKind.BLOOD_PRESSURE:
+        value = {k: int(v) for k, v in value.items()}  # mmHg are whole numbers
+    return kind, value
+
+
+@care_app.command("record")
+def care_record_command(
+    episode_id: Annotated[int, typer.Argument(metavar="EPISODE", help="The care episode's id.")],
+    on: Day,
+    visit: Annotated[
+        bool, typer.Option("--visit", help="The donor attended a follow-up visit.")
+    ] = False,
+    stage: Annotated[
+        Stage | None, typer.Option("--stage", help="Move the episode to this stage.")
+    ] = None,
+    planned_for: Annotated[
+        str | None,
+        typer.Option("--planned-for", help="The surgery date (with --stage surgery-scheduled)."),
+    ] = None,
+    reason: Annotated[str, typer.Option("--reason", help="Why (for a stage change).")] = "recorded",
+    measure: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--measure",
+            help="creatinine=UMOL_L, bp=SYS/DIA, acr=MG_MMOL or weight=KG (repeat).",
+            show_default=False,
+        ),
+    ] = None,
+    notes: Annotated[str, typer.Option("--notes", help="Visit notes.")] = "",
+    url: Url = None,
+    user: User = None,
+) -> None:
+    """Record a stage change, a follow-up visit and measurements for a care episode, in
+    one transaction."""
+    day = _day(on, "--on")
+    measures = [_measure(m) for m in measure or []]
+    if stage is None and not visit and not measures:
+        raise RecordInvalid(
+            "nothing to record: give --stage, --visit or --measure", field="EPISODE"
+        )
+    done = []
+    with _registry(url, user) as (sessions, actor), UnitOfWork(sessions, actor) as uow:
+        if stage is not None:
+            planned = None if planned_for is None else _day(planned_for, "--planned-for")
+            change_stage(uow, episode_id, stage, on=day, reason=reason, planned_for=planned)
+            done.append(f"stage {stage.value}")
+        if visit:
+            record_visit(uow, episode_id, day, notes=notes)
+            done.append("visit")
+        for kind, value in measures:
+            record_measurement(uow, episode_id, kind, day, value)
+            done.append(kind.value)
+    stdout_console().print(f"episode {episode_id} on {day}: recorded {', '.join(done)}")

@@ -1,0 +1,107 @@
+"""The scenario through the ``kidneyshare`` command (registration is the API's or the
+library's: the registry has no registration command): run -> offers -> a positive
+crossmatch -> repair -> transplants -> care records -> a missed-visit alert."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from workflow_scheme import Scheme, register_swaps
+
+from kidneyshare.cli.main import main
+
+
+def _cli(capsys: pytest.CaptureFixture[str], scheme: Scheme, *argv: str) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as stop:
+        main([*argv, "--database-url", scheme.url])
+    captured = capsys.readouterr()
+    return int(stop.value.code or 0), captured.out + captured.err
+
+
+def _json(capsys: pytest.CaptureFixture[str], scheme: Scheme, *argv: str) -> Any:
+    code, out = _cli(capsys, scheme, *argv, "--json")
+    assert code == 0, out
+    return json.loads(out)
+
+
+def test_the_scenario_from_the_command_line(
+    scheme: Scheme, capsys: pytest.CaptureFixture[str]
+) -> None:
+    register_swaps(scheme, 2)
+    started = _json(capsys, scheme, "run", "start", "--policy", "uk", "--user", "admin")
+    assert started["status"] == "succeeded" and started["transplants"] == 4
+    assert started["policy"]["name"] == "uk" and set(started["centres"]) == {"GLA", "LON"}
+    run = str(started["run"])
+    offers = _json(capsys, scheme, "offers", "list", "--run", run)["offers"]
+    assert len(offers) == 4
+    first = offers[0]
+    code, out = _cli(
+        capsys, scheme, "crossmatch-result", str(first["id"]), "positive", "--on", "2026-11-20"
+    )
+    assert code == 0 and "crossmatch-positive" in out
+    repaired = _json(capsys, scheme, "run", "repair", run)
+    assert repaired["plan_version"] == 2
+    assert repaired["repair"]["failed_arcs"] == [f"D{first['donor']}:P{first['patient']}"]
+    shown = _json(capsys, scheme, "run", "show", run)
+    assert [p["number"] for p in shown["plan_versions"]] == [1, 2]
+    live = [o for o in shown["offers"] if o["status"] == "proposed"]
+    assert live and all(o["plan_version"] == 2 for o in live)
+    episodes = []
+    for offer in live:
+        assert (
+            _cli(
+                capsys,
+                scheme,
+                "crossmatch-result",
+                str(offer["id"]),
+                "negative",
+                "--on",
+                "2026-11-21",
+            )[0]
+            == 0
+        )
+        code, out = _cli(capsys, scheme, "transplant", str(offer["id"]), "--on", "2026-12-01")
+        assert code == 0, out
+        episodes.append(int(out.rsplit(" ", 1)[1]))
+    seen = str(episodes[0])
+    for stage, day in (
+        ("inpatient-recovery", "2026-12-01"),
+        ("discharged", "2026-12-04"),
+        ("follow-up", "2026-12-15"),
+    ):
+        for episode in episodes:
+            assert (
+                _cli(capsys, scheme, "care", "record", str(episode), "--on", day, "--stage", stage)[
+                    0
+                ]
+                == 0
+            )
+    code, out = _cli(
+        capsys,
+        scheme,
+        "care",
+        "record",
+        seen,
+        "--on",
+        "2026-12-15",
+        "--visit",
+        "--measure",
+        "creatinine=105",
+        "--measure",
+        "bp=126/78",
+    )
+    assert code == 0 and "visit" in out
+    alerts = _json(capsys, scheme, "care", "alerts", "--as-of", "2027-01-10")["alerts"]
+    overdue = {a["episode"] for a in alerts if a["kind"] == "overdue-visit"}
+    assert overdue == set(episodes) - {int(seen)}
+    caseload = _json(capsys, scheme, "care", "caseload", "care-gla", "--as-of", "2027-01-10")
+    assert all(d["stage"] == "follow-up" for d in caseload["donors"])
+    # bad input: one line, exit 2
+    code, out = _cli(capsys, scheme, "care", "record", seen, "--on", "2026-13-01", "--visit")
+    assert code == 2 and out.count("\n") == 1 and "--on" in out
+    code, out = _cli(
+        capsys, scheme, "care", "record", seen, "--on", "2026-12-20", "--measure", "bp=80/120"
+    )
+    assert code == 2 and "diastolic" in out
