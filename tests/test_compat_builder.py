@@ -101,8 +101,35 @@ def test_small_pool_arcs_and_reasons() -> None:
     assert own.reasons()[1] == "virtual crossmatch: positive: A24 (split of A9)"
     unknown = built.why("d2", "p3")
     assert unknown.reasons()[2] == "HLA mismatch: unknown (A, B or DR typing missing)"
-    assert built.exclusions == {"abo": 2, "crossmatch": 1, "abo_and_crossmatch": 1}
+    assert built.exclusions == {"abo": 2, "crossmatch": 1, "abo_and_crossmatch": 1, "declined": 0}
     assert latest_record_date(small_pool()) == date(2026, 11, 1)
+
+
+def test_a_declined_donor_is_compatible_but_no_arc_and_says_why() -> None:
+    pool = small_pool()
+    p2 = dataclasses.replace(pool.patients[1], declined_donors=(DonorId("d3"), DonorId("a1")))
+    built = build_pool(
+        ClinicalPool((pool.patients[0], p2, pool.patients[2]), pool.donors),
+        CompatibilityPolicy(a2_rule=True),
+    )
+    arcs = {(a.donor, a.patient) for a in built.instance.arcs}
+    assert arcs == {("a1", "p1"), ("d1", "p2"), ("d2", "p3")}
+    declined = built.why("d3", "p2")
+    assert declined.compatibility.compatible and declined.declined and not declined.is_arc
+    assert declined.summary() == "d3 -> p2: no arc"
+    assert declined.reasons()[-1] == (
+        "declined by the patient's centre: the donor is on the patient's do-not-match list"
+    )
+    assert declined.to_json()["declined"] is True and declined.to_json()["arc"] is False
+    assert built.exclusions["declined"] == 2
+    assert not built.why("d1", "p2").declined
+
+
+def test_a_declined_donor_must_be_in_the_pool() -> None:
+    pool = small_pool()
+    p2 = dataclasses.replace(pool.patients[1], declined_donors=(DonorId("d9"),))
+    with pytest.raises(InstanceError, match="p2: declined_donors names unknown donor d9"):
+        ClinicalPool((pool.patients[0], p2, pool.patients[2]), pool.donors)
 
 
 def test_without_the_a2_rule_the_a2_donor_loses_nothing_else_but_its_o_patients() -> None:
@@ -193,6 +220,13 @@ def clinical_pools(draw: st.DrawFn) -> ClinicalPool:
         donors.append(
             DonorRecord(DonorId(f"a{k}"), draw(abo_types), None, HlaTyping(draw(hla_lists)))
         )
+    ids = [d.id for d in donors]
+    patients = [
+        dataclasses.replace(
+            p, declined_donors=tuple(draw(st.lists(st.sampled_from(ids), max_size=2, unique=True)))
+        )
+        for p in patients
+    ]
     return ClinicalPool(tuple(patients), tuple(donors))
 
 
@@ -237,9 +271,13 @@ def test_every_combination_is_assessed_exactly_as_judge_would(
             assert assessment.compatibility == verdict
             own = donor.patient == patient.id
             assert assessment.own_donor is own
+            declined = donor.id in patient.declined_donors
+            assert assessment.declined is declined
             # a compatible pair's own donor -> patient is reported compatible, but is no arc
             assert assessment.compatibility.compatible is verdict.compatible
-            assert ((donor.id, patient.id) in arcs) is (verdict.compatible and not own)
+            assert ((donor.id, patient.id) in arcs) is (
+                verdict.compatible and not own and not declined
+            )
             if (donor.id, patient.id) in arcs:
                 assert assessment.score is not None
                 assert arcs[(donor.id, patient.id)] == assessment.score.total

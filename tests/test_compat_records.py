@@ -56,6 +56,7 @@ RECORDS = {
             "registered": "2025-02-01",
             "recorded": "2026-11-01",
             "antibodies_recorded": "2026-10-12",
+            "declined_donors": ["a1"],
         },
         {"id": "p2", "abo": "A", "unacceptable": []},
     ],
@@ -87,6 +88,7 @@ def test_records_read_into_value_objects() -> None:
     assert p1.abo is AboType.O and p1.sex is Sex.FEMALE
     assert [u.name for u in p1.unacceptable or ()] == ["A9", "DQ7"]
     assert p1.registered == date(2025, 2, 1)
+    assert p1.declined_donors == ("a1",) and pool.patients[1].declined_donors == ()
     assert pool.patients[1].unacceptable == () and pool.patients[1].hla is None
     d1 = pool.donors[0]
     assert d1.abo is AboType.A2 and d1.egfr == 96
@@ -152,6 +154,21 @@ def mutated(path: list[object], value: object) -> str:
         (["patients"], KeyError, "r.json, patients: Field required"),
         (["patients", 0, "centre"], "  ", "r.json, patients[0]: patient p1 centre: expected"),
         (["patients", 0, "id"], " p1", "r.json, patients[0]: patient id: expected a non-empty"),
+        (
+            ["patients", 0, "declined_donors"],
+            ["d9"],
+            "r.json: patient p1: declined_donors names unknown donor d9",
+        ),
+        (
+            ["patients", 0, "declined_donors"],
+            ["a1", "a1"],
+            "r.json, patients[0]: patient p1 declined_donors: a donor is listed twice",
+        ),
+        (
+            ["patients", 0, "declined_donors"],
+            "a1",
+            "r.json, patients[0].declined_donors: Input should be a valid array",
+        ),
     ],
 )
 def test_malformed_records_name_file_and_field(

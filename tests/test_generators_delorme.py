@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from chance_expectation import expected_arcs
 from kidneyshare.cli import app
 from kidneyshare.errors import ConfigError
 from kidneyshare.generators.delorme import (
@@ -23,7 +24,7 @@ from kidneyshare.generators.delorme import (
     DONORS_PER_PATIENT,
     PAIRED_DONOR_GROUPS,
     PATIENT_GROUPS,
-    UNSENSITISED_CHANCE,
+    UK_LIVING_DONOR_AGES,
     DelormeParameters,
     compatibility_chance,
     generate_delorme,
@@ -126,29 +127,21 @@ def test_cpra_distribution(large: Instance, with_compatible: bool, bands: tuple)
 
 def test_arcs_follow_the_compatibility_chance(large: Instance) -> None:
     """Given cPRA, each ABO-compatible donor's arc is an independent draw with the
-    patient's chance: compare the arcs received with their expectation and variance.
-    Patients below cPRA 0.01 draw their chance, adding its variance."""
-    values = np.array([(b[0] + b[1]) / 2 for b in UNSENSITISED_CHANCE])
-    weights = np.array([b[2] for b in UNSENSITISED_CHANCE])
-    second = np.array([(b[0] ** 2 + b[0] * b[1] + b[1] ** 2) / 3 for b in UNSENSITISED_CHANCE])
-    mean0, var0 = float(values @ weights), float(second @ weights - (values @ weights) ** 2)
-    indegree = Counter(a.patient for a in large.arcs)
-    groups = Counter(d.blood_group for d in large.donors)
-    expected = variance = 0.0
-    for p in large.patients:
-        assert p.blood_group is not None and p.cpra is not None
-        own = Counter(d.blood_group for d in large.donors_of(p.id))
-        n = sum(c for g, c in groups.items() if g is not None and g.can_donate_to(p.blood_group))
-        n -= sum(c for g, c in own.items() if g is not None and g.can_donate_to(p.blood_group))
-        if p.cpra < 0.01:
-            expected += n * mean0
-            variance += n * mean0 * (1 - mean0) + n * (n - 1) * var0
-        else:
-            chance = compatibility_chance("band-pra0", p.cpra, 0.0)
-            expected += n * chance
-            variance += n * chance * (1 - chance)
-    observed = sum(indegree.values())
-    assert abs(observed - expected) <= 4 * math.sqrt(variance)
+    patient's chance: compare the arcs received with their expectation and variance."""
+    expected, variance = expected_arcs(large)
+    assert abs(len(large.arcs) - expected) <= 4 * math.sqrt(variance)
+
+
+def test_donor_ages_follow_the_published_uk_shares(large: Instance) -> None:
+    """17.0 % of UK living donors aged 60 or over, 5.8 % aged 65 or over (the module's
+    sources); every age in 18-80."""
+    ages = [d.age for d in large.donors]
+    assert all(a is not None and 18 <= a < 80 for a in ages)
+    n = len(ages)
+    assert within(sum(1 for a in ages if a is not None and a >= 60), n, 0.170)
+    assert within(sum(1 for a in ages if a is not None and a >= 65), n, 0.058)
+    assert math.isclose(sum(b[2] for b in UK_LIVING_DONOR_AGES if b[0] >= 60), 0.170)
+    assert math.isclose(sum(b[2] for b in UK_LIVING_DONOR_AGES if b[0] >= 65), 0.058)
 
 
 def test_compatibility_rules() -> None:

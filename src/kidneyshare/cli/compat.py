@@ -264,7 +264,8 @@ def build_pool_command(
     info(
         f"built {len(pool.patients)} pairs, {len(pool.altruists)} altruists, "
         f"{len(pool.arcs)} arcs from {records}; no arc: {excluded['abo']} ABO, "
-        f"{excluded['crossmatch']} crossmatch, {excluded['abo_and_crossmatch']} both"
+        f"{excluded['crossmatch']} crossmatch, {excluded['abo_and_crossmatch']} both, "
+        f"{excluded['declined']} declined by the patient's centre"
     )
 
 

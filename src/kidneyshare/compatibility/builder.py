@@ -16,6 +16,10 @@ agree on every combination.
 
 A donor with their own patient is assessed too (a compatible pair is reported as
 compatible) but never becomes an arc: that would be a direct transplant, not an exchange.
+Nor does a donor on the patient's do-not-match list
+(:attr:`~kidneyshare.compatibility.records.PatientRecord.declined_donors`): the
+combination may be medically compatible, but the patient's centre has declined it, and
+the assessment says so.
 """
 
 from __future__ import annotations
@@ -57,7 +61,8 @@ __all__ = [
 @dataclass(frozen=True, slots=True)
 class Assessment:
     """One donor against one patient: the judgement, and for a compatible combination
-    its HLA mismatch and score. ``own_donor``: the donor is registered for this patient."""
+    its HLA mismatch and score. ``own_donor``: the donor is registered for this patient;
+    ``declined``: the donor is on the patient's do-not-match list."""
 
     donor: DonorId
     patient: PatientId
@@ -67,11 +72,12 @@ class Assessment:
     own_donor: bool
     crossmatch_note: str = ""
     """Why the crossmatch was not judged ("" when it was)."""
+    declined: bool = False
 
     @property
     def is_arc(self) -> bool:
         """Whether the pool has the arc ``donor -> patient``."""
-        return self.compatibility.compatible and not self.own_donor
+        return self.compatibility.compatible and not self.own_donor and not self.declined
 
     def reasons(self) -> list[str]:
         """Why the arc exists or not, one fact a line."""
@@ -91,6 +97,10 @@ class Assessment:
                 lines.append(f"HLA mismatch: {self.mismatch} (level {self.mismatch.level})")
         if self.score is not None:
             lines.append(f"score: {self.score}")
+        if self.declined:
+            lines.append(
+                "declined by the patient's centre: the donor is on the patient's do-not-match list"
+            )
         if self.own_donor:
             lines.append(
                 "own donor: a compatible pair transplants directly; not an exchange arc"
@@ -118,6 +128,7 @@ class Assessment:
             "patient": self.patient,
             "arc": self.is_arc,
             "own_donor": self.own_donor,
+            "declined": self.declined,
             **self.compatibility.to_json(),
             "hla_mismatch": None
             if self.mismatch is None
@@ -188,6 +199,7 @@ def assess(
         score,
         own_donor=donor.patient == patient.id,
         crossmatch_note=note,
+        declined=donor.id in patient.declined_donors,
     )
 
 
@@ -201,7 +213,8 @@ class BuiltPool:
     context: ScoringContext
     exclusions: Mapping[str, int]
     """Combinations without an arc, by cause: ``abo``, ``crossmatch``,
-    ``abo_and_crossmatch`` (a donor's own patient not counted)."""
+    ``abo_and_crossmatch``, and ``declined`` (compatible, but on the patient's
+    do-not-match list); a donor's own patient is not counted."""
 
     def why(self, donor: str, patient: str) -> Assessment:
         """The assessment of ``donor -> patient``.
@@ -309,7 +322,8 @@ def build_pool(
     owners = [d.patient for d in donors]
     donor_loci: list[LocusAntigens | None] = [locus_antigens(d.hla) for d in donors]
     abo_rows: dict[tuple[AboType, int | None, int | None], BoolArray] = {}
-    exclusions = {"abo": 0, "crossmatch": 0, "abo_and_crossmatch": 0}
+    exclusions = {"abo": 0, "crossmatch": 0, "abo_and_crossmatch": 0, "declined": 0}
+    row_of = {d.id: row for row, d in enumerate(donors)}
     arcs: list[Arc] = []
     for patient in records.patients:
         key = (patient.abo, patient.anti_a_titre, patient.anti_b_titre)
@@ -334,8 +348,11 @@ def build_pool(
         exclusions["abo"] += int((~abo_ok & ~positive & other).sum())
         exclusions["crossmatch"] += int((abo_ok & positive & other).sum())
         exclusions["abo_and_crossmatch"] += int((~abo_ok & positive & other).sum())
+        accepted = other.copy()
+        accepted[[row_of[d] for d in patient.declined_donors]] = False
+        exclusions["declined"] += int((abo_ok & ~positive & other & ~accepted).sum())
         patient_loci = locus_antigens(patient.hla)
-        for d in np.flatnonzero(abo_ok & ~positive & other).tolist():
+        for d in np.flatnonzero(abo_ok & ~positive & accepted).tolist():
             score = context.score(donors[d], patient, count_mismatch(donor_loci[d], patient_loci))
             arcs.append(Arc(donors[d].id, patient.id, weight=score.total))
     instance = Instance(

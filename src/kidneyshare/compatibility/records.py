@@ -114,6 +114,11 @@ class PatientRecord:
     recorded, antibodies_recorded:
         when the record was last confirmed, and when the antibody screen behind
         ``unacceptable`` and the titres was taken.
+    declined_donors:
+        the patient's *do-not-match list*: donors of the pool the patient's transplant
+        centre has declined for this patient on clinical grounds other than ABO and
+        unacceptable antigens (donor age or size, anatomy, virology, antibodies below
+        the unacceptable threshold). The builder makes no arc from them and says so.
     """
 
     id: PatientId
@@ -129,6 +134,7 @@ class PatientRecord:
     registered: date | None = None
     recorded: date | None = None
     antibodies_recorded: date | None = None
+    declined_donors: tuple[DonorId, ...] = ()
 
     def __post_init__(self) -> None:
         check_id(self.id, "patient id")
@@ -148,6 +154,12 @@ class PatientRecord:
         _check_text(self.centre, f"{where} centre")
         for name in ("registered", "recorded", "antibodies_recorded"):
             _check_date(getattr(self, name), f"{where} {name}")
+        if not isinstance(self.declined_donors, tuple):
+            raise ModelError(f"{where} declined_donors: expected a tuple of donor ids")
+        for donor in self.declined_donors:
+            check_id(donor, f"{where} declined_donors")
+        if len(set(self.declined_donors)) != len(self.declined_donors):
+            raise ModelError(f"{where} declined_donors: a donor is listed twice")
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +203,8 @@ class ClinicalPool:
     Raises
     ------
     InstanceError
-        on a duplicate id, a donor of an unknown patient, or a patient without donor.
+        on a duplicate id, a donor of an unknown patient, a patient without donor, or a
+        declined donor who is not in the pool.
     """
 
     patients: tuple[PatientRecord, ...]
@@ -219,3 +232,8 @@ class ClinicalPool:
         for patient in self.patients:
             if patient.id not in with_donor:
                 raise InstanceError(f"patient {patient.id}: has no donor; every patient needs one")
+            for declined in patient.declined_donors:
+                if declined not in donor_ids:
+                    raise InstanceError(
+                        f"patient {patient.id}: declined_donors names unknown donor {declined}"
+                    )

@@ -6,12 +6,14 @@
      "patients": [{"id": "p1", "abo": "O", "hla": ["A1", "A*02:01", "B8", "DR17"],
                    "unacceptable": ["A9", "DQ7"], "cpra": 0.62, "age": 47, "sex": "F",
                    "anti_a_titre": 8, "centre": "LON", "registered": "2025-02-01",
-                   "recorded": "2026-11-01", "antibodies_recorded": "2026-10-12"}],
+                   "recorded": "2026-11-01", "antibodies_recorded": "2026-10-12",
+                   "declined_donors": ["d7"]}],
      "donors": [{"id": "d1", "patient": "p1", "abo": "A2", "hla": ["A24", "B7", "DR15"],
                  "age": 52, "sex": "M", "egfr": 96, "centre": "LON",
                  "recorded": "2026-11-01"}]}
 
-Every field but ``id`` and ``abo`` may be left out (unknown); dates are ISO
+Every field but ``id`` and ``abo`` may be left out (unknown; no ``declined_donors``
+means none declined); dates are ISO
 ``YYYY-MM-DD``. The JSON Schema is :func:`records_schema`, shipped as
 ``kidneyshare/schemas/clinical-records-v1.schema.json``. Validation uses pydantic; each
 problem is reported as a :class:`~kidneyshare.errors.FormatError` naming the file and the
@@ -81,6 +83,13 @@ class PatientJson(_Record):
     registered: date | None = None
     recorded: date | None = None
     antibodies_recorded: date | None = None
+    declined_donors: (
+        Annotated[
+            list[Annotated[str, Field(min_length=1)]],
+            Field(description="donor ids the patient's centre has declined (do-not-match)"),
+        ]
+        | None
+    ) = None
 
 
 class DonorJson(_Record):
@@ -157,6 +166,7 @@ def _patient(item: PatientJson, i: int, source: str) -> PatientRecord:
             registered=item.registered,
             recorded=item.recorded,
             antibodies_recorded=item.antibodies_recorded,
+            declined_donors=tuple(DonorId(d) for d in item.declined_donors or ()),
         )
     except ModelError as exc:
         raise FormatError(str(exc), source=source, location=where) from exc
@@ -222,6 +232,7 @@ def dump_records(pool: ClinicalPool) -> str:
             registered=p.registered,
             recorded=p.recorded,
             antibodies_recorded=p.antibodies_recorded,
+            declined_donors=list(p.declined_donors) or None,
         )
         for p in pool.patients
     ]

@@ -11,14 +11,37 @@ clinical detail:
 - unacceptable antigens chosen so that the patient's cPRA against the reference panel
   comes as close to the target as antigens allow: serological antigens the patient does
   not carry are tried in random order and kept while the cPRA stays at most
-  ``target + tolerance``, until it reaches ``target - tolerance``; a patient whose donor
-  is ABO-compatible first gets one antigen of that donor (they are in the pool because
-  of a positive crossmatch), so their cPRA may exceed a low target. The cPRA recorded is
-  the one achieved, not the target.
+  ``target + tolerance``, until it reaches the target; a patient whose donor is
+  ABO-compatible first gets the donor antigen rarest in the panel (they are in the pool
+  because of a positive crossmatch), so their cPRA may exceed a low target. The cPRA
+  recorded is the one achieved, not the target.
 
 Since the pool's donors are drawn from the same frequencies as the panel, a patient's
 rate of positive virtual crossmatches with the pool's donors matches their cPRA within
 sampling error (a test checks it band by band).
+
+Declines by the patient's centre (the do-not-match list)
+--------------------------------------------------------
+A negative virtual crossmatch is not the only reason a scheme has no arc: Delorme et
+al. fitted the *compatibility chance*, the probability that a donor of a compatible
+blood group gets an arc to the patient, to the arcs of the UK scheme, and it is well
+below ``1 - cPRA`` (about 0.45 on average for unsensitised patients, 0.33 at cPRA 0.5),
+because it also absorbs the transplant centres' other grounds for declining a donor
+(donor age or size, anatomy, virology, antibodies below the unacceptable threshold).
+Crossmatch alone gives pools about twice as dense as the paper's model (0.13 against
+0.066 at 300 pairs). So each patient also gets a do-not-match list
+(:attr:`~kidneyshare.compatibility.records.PatientRecord.declined_donors`): of the
+``n_compatible`` other donors of an ABO-compatible group, ``n_negative`` have a negative
+virtual crossmatch, and each of those is declined independently with probability
+``1 - min(1, chance * n_compatible / n_negative)``, ``chance`` being the compatibility
+chance the paper's rule (:data:`DelormeParameters.compatibility_rule`) gives the
+patient's recorded cPRA (below 0.01: their draw from the published distribution of
+unsensitised patients' chances). The expected number of arcs to each patient is then
+the model's, ``chance * n_compatible``, unless crossmatch already leaves fewer (a
+patient at cPRA 1.00, chance 0.012, has no crossmatch-negative donor at all), so the
+pool's arc density, blood groups and cPRA bands are those of the published model; the
+builder reports each declined combination as such. ``ClinicalParameters(
+centre_declines=False)`` leaves the lists empty (arcs from crossmatch alone).
 
 Figures that are kidneyshare's assumptions rather than published ones (so a study that
 depends on them should set its own): patient ages uniform 18-75; 40 % of patients and
@@ -30,7 +53,7 @@ to three years before ``as_of`` and antibody screens up to 90 days before it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Final
 
@@ -38,7 +61,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kidneyshare.compatibility.abo import AboType
-from kidneyshare.compatibility.cpra import ReferencePanel, default_panel
+from kidneyshare.compatibility.cpra import PanelDonor, ReferencePanel, default_panel
 from kidneyshare.compatibility.crossmatch import virtual_crossmatch
 from kidneyshare.compatibility.hla import HlaAntigen, HlaName
 from kidneyshare.compatibility.records import (
@@ -49,11 +72,16 @@ from kidneyshare.compatibility.records import (
     Sex,
 )
 from kidneyshare.errors import ConfigError
-from kidneyshare.generators.delorme import DelormeParameters, draw_bands, draw_pairs
+from kidneyshare.generators.delorme import (
+    DelormeParameters,
+    compatibility_chance,
+    draw_bands,
+    draw_pairs,
+)
 from kidneyshare.generators.hla_typing import ANTIGEN_FREQUENCIES, draw_typings
 from kidneyshare.generators.saidman import BLOOD_GROUP_ORDER
 from kidneyshare.generators.seeding import make_rng
-from kidneyshare.model import DonorId, PatientId
+from kidneyshare.model import BloodGroup, DonorId, PatientId
 
 __all__ = ["ClinicalParameters", "generate_clinical"]
 
@@ -64,11 +92,13 @@ _DONOR_RETRIES: Final = 50  # redraws of a donor identical to the patient at eve
 
 @dataclass(frozen=True, slots=True)
 class ClinicalParameters:
-    """The pool model (:class:`DelormeParameters`) and how closely the achieved cPRA
-    follows the target (``tolerance``, absolute)."""
+    """The pool model (:class:`DelormeParameters`), how closely the achieved cPRA
+    follows the target (``tolerance``, absolute), and whether centres' declines bring
+    each patient's arcs down to the model's compatibility chance (``centre_declines``)."""
 
     pool: DelormeParameters = field(default_factory=DelormeParameters)
     tolerance: float = 0.02
+    centre_declines: bool = True
 
     def __post_init__(self) -> None:
         if not 0 < self.tolerance < 0.5:
@@ -125,18 +155,43 @@ class _UnacceptableChooser:
                 hit = trial
         return tuple(chosen), float(hit.mean())
 
+    def rarest_mismatch(self, donor: HlaTyping, patient: HlaTyping) -> HlaName | None:
+        """The donor antigen, not the patient's own, that the fewest panel donors carry:
+        the antibody that makes the pair incompatible while raising cPRA the least."""
+        options = [
+            s
+            for s in donor.specificities
+            if isinstance(s, HlaAntigen)
+            and s.name not in ("DR51", "DR52", "DR53")
+            and not _own(patient, s)
+        ]
+        return min(options, key=lambda s: (int(self._hit(s).sum()), s.name), default=None)
 
-def _mismatched_antigen(
-    rng: np.random.Generator, donor: HlaTyping, patient: HlaTyping
-) -> HlaName | None:
-    options = [
-        s
-        for s in donor.specificities
-        if isinstance(s, HlaAntigen)
-        and s.name not in ("DR51", "DR52", "DR53")
-        and not _own(patient, s)
-    ]
-    return None if not options else options[int(rng.integers(len(options)))]
+
+def _declines(
+    rng: np.random.Generator,
+    patients: list[PatientRecord],
+    donors: list[DonorRecord],
+    chance: list[float],
+) -> list[PatientRecord]:
+    """The patients with their do-not-match lists (see the module's description)."""
+    pool_donors = ReferencePanel(
+        tuple(PanelDonor(d.id, d.abo.group, d.hla or HlaTyping(())) for d in donors),
+        source="the pool's donors",
+    )
+    groups = [d.abo.group for d in donors]
+    abo_for = {g: np.array([dg.can_donate_to(g) for dg in groups], dtype=bool) for g in BloodGroup}
+    owners = np.array([d.patient or "" for d in donors])
+    ids = [d.id for d in donors]
+    out: list[PatientRecord] = []
+    for patient, patient_chance in zip(patients, chance, strict=True):
+        compatible = abo_for[patient.abo.group] & (owners != patient.id)
+        negative = compatible & ~pool_donors.positive(patient.unacceptable or ())
+        keep = min(1.0, patient_chance * int(compatible.sum()) / max(int(negative.sum()), 1))
+        declined = negative & (rng.random(len(donors)) >= keep)
+        listed = tuple(ids[d] for d in np.flatnonzero(declined).tolist())
+        out.append(replace(patient, declined_donors=listed))
+    return out
 
 
 def _titre(rng: np.random.Generator) -> int:
@@ -206,12 +261,12 @@ def generate_clinical(
         for d in donors_of[i]:
             if not _GROUPS[int(drawn.donor_groups[d])].group.can_donate_to(group.group):
                 continue
-            antigen = _mismatched_antigen(rng, donor_typings[d], patient_typings[i])
+            antigen = chooser.rarest_mismatch(donor_typings[d], patient_typings[i])
             for _ in range(_DONOR_RETRIES):
                 if antigen is not None:
                     break
                 donor_typings[d] = draw_typings(rng, 1)[0]
-                antigen = _mismatched_antigen(rng, donor_typings[d], patient_typings[i])
+                antigen = chooser.rarest_mismatch(donor_typings[d], patient_typings[i])
             if antigen is not None and antigen not in forced:
                 forced.append(antigen)
         unacceptable, achieved = chooser.choose(
@@ -260,6 +315,12 @@ def generate_clinical(
                 recorded=as_of,
             )
         )
+    if params.centre_declines:
+        chance = [
+            compatibility_chance(params.pool.compatibility_rule, p.cpra or 0.0, unsensitised)
+            for p, unsensitised in zip(patients, drawn.unsensitised.tolist(), strict=True)
+        ]
+        patients = _declines(rng, patients, donors, chance)
     return ClinicalPool(
         tuple(patients),
         tuple(donors),
