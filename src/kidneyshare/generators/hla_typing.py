@@ -9,15 +9,19 @@ distinct phenotypes; cPRA values against this panel are indicative, not clinical
 
 Sources of the figures
 ----------------------
-Frequencies are rounded gene frequencies of serological antigens (split level) for
-UK / north-European populations of European ancestry, normalised to 1 at each locus.
-They are consistent with the Allele Frequency Net Database (F. F. Gonzalez-Galarza et
-al., Nucleic Acids Research 48:D783-D788, 2020; www.allelefrequencies.net), for example
-its "Wales" population (n = 1,798; A*01 0.211, A*02 0.302) and "England North West"
-(n = 298; B*07:02 0.153), and with the OPTN "USA Caucasian" figures (n = 8,525; A*01
-0.157, A*02 0.293). ABO frequencies are those NHS Blood and Transplant publishes for
-the UK population (O 48 %, A 38 %, B 10 %, AB 4 %). They are illustrative: a scheme
-should compute cRF against its own recent donors.
+Frequencies are gene frequencies of serological antigens (split level) for populations
+of European ancestry, rounded and normalised to 1 at each locus. A1 (0.16) and A2
+(0.29) are the OPTN deceased-donor figures rounded (A*01 0.157, A*02 0.293; population
+"USA OPTN Caucasian", n = 8,525, in the Allele Frequency Net Database: F. F.
+Gonzalez-Galarza et al., Nucleic Acids Research 48:D783-D788, 2020; on the OPTN donor
+frequencies see also M. S. Leffell, W. S. Cherikh, G. Land, A. A. Zachary, Transplantation
+83:964-972, 2007); the database's UK "Wales" donors (n = 1,798) have A*01 0.211 and A*02
+0.302. The other figures have *not* been checked one by one against a published table:
+they are rounded values of the same order as those populations' and are illustrative
+only (a known gap; replace the table by one population's published figures to close it).
+ABO frequencies are
+those NHS Blood and Transplant publishes for the UK population (O 48 %, A 38 %, B 10 %,
+AB 4 %). A scheme should compute cRF against its own recent donors.
 """
 
 from __future__ import annotations
