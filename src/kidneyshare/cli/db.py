@@ -11,9 +11,6 @@ from typing import Annotated
 import typer
 
 from kidneyshare.cli.output import info
-from kidneyshare.registry import current_revision, default_url, head_revision, make_engine
-from kidneyshare.registry import downgrade as migrate_down
-from kidneyshare.registry import upgrade as migrate_up
 
 __all__ = ["DATABASE_URL_OPTION", "database_url", "db_app"]
 
@@ -35,6 +32,8 @@ db_app = typer.Typer(
 
 def database_url(url: str | None) -> str:
     """The URL given, or the default SQLite file in the working directory."""
+    from kidneyshare.registry import default_url  # SQLAlchemy loads only when used
+
     return url or default_url()
 
 
@@ -44,6 +43,9 @@ def upgrade_command(
     url: Annotated[str | None, DATABASE_URL_OPTION] = None,
 ) -> None:
     """Migrate the database up to REVISION (the newest by default)."""
+    from kidneyshare.registry import current_revision, make_engine
+    from kidneyshare.registry import upgrade as migrate_up
+
     engine = make_engine(database_url(url))
     try:
         migrate_up(engine, revision)
@@ -58,6 +60,9 @@ def downgrade_command(
     url: Annotated[str | None, DATABASE_URL_OPTION] = None,
 ) -> None:
     """Migrate the database down to REVISION (for example -1, or base)."""
+    from kidneyshare.registry import current_revision, make_engine
+    from kidneyshare.registry import downgrade as migrate_down
+
     engine = make_engine(database_url(url))
     try:
         migrate_down(engine, revision)
@@ -69,6 +74,8 @@ def downgrade_command(
 @db_app.command("current")
 def current_command(url: Annotated[str | None, DATABASE_URL_OPTION] = None) -> None:
     """Print the database's revision and the newest the package ships."""
+    from kidneyshare.registry import current_revision, head_revision, make_engine
+
     engine = make_engine(database_url(url))
     try:
         found = current_revision(engine)

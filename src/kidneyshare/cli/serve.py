@@ -17,14 +17,14 @@ import typer
 
 from kidneyshare.cli.db import DATABASE_URL_OPTION, database_url
 from kidneyshare.cli.output import info
-from kidneyshare.registry import current_revision, ensure_current, make_engine, make_sessions
-from kidneyshare.registry import upgrade as migrate_up
-from kidneyshare.service.settings import ServiceSettings
 
 __all__ = ["serve_command"]
 
 
 def _prepare(url: str, demo: bool) -> None:
+    from kidneyshare.registry import current_revision, ensure_current, make_engine, make_sessions
+    from kidneyshare.registry import upgrade as migrate_up
+
     engine = make_engine(url)
     try:
         if current_revision(engine) is None:
@@ -54,6 +54,7 @@ def serve_command(
     import uvicorn
 
     from kidneyshare.service.app import create_app
+    from kidneyshare.service.settings import ServiceSettings
 
     settings = ServiceSettings()
     if demo and url is None:
