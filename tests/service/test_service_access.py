@@ -69,6 +69,7 @@ class World:
     offers: dict[str, int]
     run: int
     dummy_user: int
+    episodes: dict[str, int]
 
 
 def _build(scheme: Scheme) -> World:
@@ -104,7 +105,21 @@ def _build(scheme: Scheme) -> World:
     dummy = c.post(
         "/users", json={"username": "dummy", "role": "analyst"}, headers=scheme.auth("admin")
     ).json()["id"]
-    return World(pairs, donors, altruists, offers, run, dummy)
+    episodes = {}
+    for centre, donor in donors.items():
+        opened = c.post(
+            "/care/episodes",
+            json={
+                "donor_id": donor,
+                "opened_on": "2026-11-20",
+                "born_on": "1980-01-01",
+                "sex": "M",
+            },
+            headers=scheme.auth("admin"),
+        )
+        assert opened.status_code == 201, opened.text
+        episodes[centre] = opened.json()["id"]
+    return World(pairs, donors, altruists, offers, run, dummy, episodes)
 
 
 # What each kind of endpoint needs; ``centred`` kinds depend on own / other centre.
@@ -115,6 +130,8 @@ OUTCOMES = "outcomes"
 CENTRE_LIST = "centre-list"  # a list, cut to the caller's centre
 ANYONE = "anyone"
 RUNS = "runs"  # pseudonymised where not the caller's own
+CARE = "care"  # donor care: care coordinators of the donor's centre
+CARE_LIST = "care-list"  # donor care lists, cut to a care coordinator's centre
 
 
 def admitted(user: str, kind: str, own: bool) -> bool:
@@ -123,6 +140,8 @@ def admitted(user: str, kind: str, own: bool) -> bool:
         return True
     if kind in (ANYONE, RUNS):
         return True
+    if kind in (CARE, CARE_LIST):
+        return role is Role.CARE_COORDINATOR and (own or kind == CARE_LIST)
     if kind == ADMIN_ONLY or role is Role.ANALYST:
         return False
     if kind == EDIT_POOL and role is Role.CARE_COORDINATOR:
@@ -259,6 +278,49 @@ ENDPOINTS = {
         lambda w, c: {"performed_on": "2026-11-20"},
         version_of=lambda w, c: f"/offers/{w.offers[c]}",
     ),
+    "plans": Endpoint("GET", lambda w, c: f"/runs/{w.run}/plans", RUNS),
+    "repair": Endpoint(
+        "POST", lambda w, c: f"/runs/{w.run}/repair", ADMIN_ONLY, lambda w, c: {"reason": "x"}
+    ),
+    "care episodes": Endpoint("GET", _same("/care/episodes"), CARE_LIST),
+    "open care episode": Endpoint(
+        "POST",
+        _same("/care/episodes"),
+        CARE,
+        lambda w, c: {
+            "donor_id": w.donors[c],
+            "opened_on": "2026-11-21",
+            "born_on": "1980-01-01",
+            "sex": "F",
+        },
+    ),
+    "care episode": Endpoint("GET", lambda w, c: f"/care/episodes/{w.episodes[c]}", CARE),
+    "care stage": Endpoint(
+        "POST",
+        lambda w, c: f"/care/episodes/{w.episodes[c]}/stage",
+        CARE,
+        lambda w, c: {"to_stage": "withdrawn", "on": "2026-11-22", "reason": "x"},
+    ),
+    "care coordinator": Endpoint(
+        "POST",
+        lambda w, c: f"/care/episodes/{w.episodes[c]}/coordinator",
+        CARE,
+        lambda w, c: {"coordinator": "care-a", "on": "2026-11-22", "reason": "x"},
+    ),
+    "care visit": Endpoint(
+        "POST",
+        lambda w, c: f"/care/episodes/{w.episodes[c]}/visits",
+        CARE,
+        lambda w, c: {"held_on": "2026-11-22"},
+    ),
+    "care measurement": Endpoint(
+        "POST",
+        lambda w, c: f"/care/episodes/{w.episodes[c]}/measurements",
+        CARE,
+        lambda w, c: {"kind": "creatinine", "taken_on": "2026-11-22", "value": {"umol_per_l": 90}},
+    ),
+    "care alerts": Endpoint("GET", _same("/care/alerts"), CARE_LIST),
+    "caseload": Endpoint("GET", _same("/care/caseload"), CARE_LIST),
     "analytics pairs": Endpoint("GET", _same("/analytics/pairs"), ANYONE),
     "analytics altruists": Endpoint("GET", _same("/analytics/altruists"), ANYONE),
 }

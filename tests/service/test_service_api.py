@@ -227,7 +227,8 @@ def test_a_run_offers_crossmatch_and_transplant(scheme: Scheme) -> None:
     assert xm.status_code == 200 and xm.json()["status"] == "crossmatch-negative"
     tx = c.post(
         f"{url}/transplant",
-        json={"performed_on": "2026-11-24"},
+        # the donor's care episode opens with the transplant: eGFR needs birth date and sex
+        json={"performed_on": "2026-11-24", "born_on": "1980-05-01", "sex": "F"},
         headers=scheme.auth("care-a", **{"If-Match": xm.headers["ETag"]}),
     )
     assert tx.status_code == 200 and tx.json()["status"] == "transplanted"

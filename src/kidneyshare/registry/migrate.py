@@ -3,6 +3,8 @@
 The scripts live in ``kidneyshare/registry/migrations/versions``; there is no
 ``alembic.ini``. Each call runs in one transaction on the given engine (PostgreSQL and
 SQLite both have transactional DDL), so a failed migration leaves the schema as it was.
+On SQLite, foreign keys are switched off while a migration runs (batch mode copies
+tables) and all references are checked before it commits.
 """
 
 from __future__ import annotations
@@ -41,12 +43,30 @@ def head_revision() -> str:
 def _run(engine: Engine, revision: str, *, up: bool) -> None:
     config = _config()
     try:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            if up:
-                command.upgrade(config, revision)
-            else:
-                command.downgrade(config, revision)
+        with engine.connect() as connection:
+            # SQLite's batch mode copies and drops tables that others refer to (offers,
+            # in 0002): foreign keys are off for the migration (the pragma only works
+            # outside a transaction) and every reference is checked before it commits.
+            sqlite = connection.dialect.name == "sqlite"
+            driver = connection.connection.driver_connection
+            if sqlite and driver is not None:
+                driver.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with connection.begin():
+                    config.attributes["connection"] = connection
+                    if up:
+                        command.upgrade(config, revision)
+                    else:
+                        command.downgrade(config, revision)
+                    if sqlite:
+                        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                        if broken:
+                            raise DatabaseError(
+                                f"migration to {revision!r} would break references: {broken[:5]}"
+                            )
+            finally:
+                if sqlite and driver is not None:
+                    driver.execute("PRAGMA foreign_keys=ON")
     except CommandError as exc:
         raise DatabaseError(f"migration to {revision!r} failed: {exc}") from exc
     except OperationalError as exc:

@@ -11,6 +11,9 @@ where not own)            yes    yes                 yes               yes
 start / restart runs      yes    -                   -                 -
 read offers               all    own centre          own centre        -
 record outcomes           all    own centre          own centre        -
+read donor care           all    -                   own centre        -
+record donor care         all    -                   own centre        -
+repair a run's plan       yes    -                   -                 -
 read pseudonymised pool   yes    yes                 yes               yes
 ========================  =====  ==================  ================  =======
 
@@ -36,6 +39,9 @@ class Permission(Enum):
     START_RUNS = "start-runs"
     READ_OFFERS = "read-offers"
     RECORD_OUTCOMES = "record-outcomes"
+    READ_CARE = "read-care"
+    RECORD_CARE = "record-care"
+    REPAIR_PLANS = "repair-plans"
     READ_PSEUDONYMISED = "read-pseudonymised"
 
 
@@ -57,6 +63,8 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.READ_RUNS,
             Permission.READ_OFFERS,
             Permission.RECORD_OUTCOMES,
+            Permission.READ_CARE,
+            Permission.RECORD_CARE,
             Permission.READ_PSEUDONYMISED,
         }
     ),

@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 
+from kidneyshare.care import TransitionError, load_care_policy
 from kidneyshare.errors import FormatError, KidneyshareError
 from kidneyshare.registry.accounts import scheme_secret
 from kidneyshare.registry.database import make_engine, make_sessions
@@ -33,10 +34,12 @@ from kidneyshare.service.routes import (
     analytics,
     audit,
     auth,
+    care,
     centres,
     imports,
     offers,
     pairs,
+    plans,
     runs,
     users,
 )
@@ -99,6 +102,11 @@ def _install_error_handlers(app: FastAPI) -> None:
             ],
         )
 
+    @app.exception_handler(TransitionError)
+    async def stale_stage(_: Request, exc: TransitionError) -> JSONResponse:
+        # a stage change the pathway forbids, or one recorded against a stage since left
+        return _error(409, str(exc))
+
     @app.exception_handler(DatabaseError)
     async def database(_: Request, exc: DatabaseError) -> JSONResponse:
         _log.error("database error: %s", exc)
@@ -114,9 +122,14 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def create_app(
-    database_url: str, *, secret_key: str | None = None, access_token_minutes: int = 15
+    database_url: str,
+    *,
+    secret_key: str | None = None,
+    access_token_minutes: int = 15,
+    care_policy: str = "care-nhsbt",
 ) -> FastAPI:
-    """The service on the database at ``database_url`` (already migrated).
+    """The service on the database at ``database_url`` (already migrated); donor care
+    follows ``care_policy`` (a bundled care policy's name or a TOML file).
 
     At start it refuses a database whose schema is not current, marks runs left
     unfinished by a previous process as interrupted, and starts the run worker.
@@ -124,6 +137,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        care = load_care_policy(care_policy)
         engine = make_engine(database_url)
         ensure_current(engine)
         sessions = make_sessions(engine)
@@ -140,6 +154,7 @@ def create_app(
             pseudonyms=Pseudonymiser(bytes.fromhex(pseudonym_key)),
             access_token_minutes=access_token_minutes,
             worker=worker,
+            care_policy=care,
         )
         try:
             yield
@@ -154,6 +169,19 @@ def create_app(
         lifespan=lifespan,
     )
     _install_error_handlers(app)
-    for module in (auth, centres, users, pairs, altruists, imports, runs, offers, analytics, audit):
+    for module in (
+        auth,
+        centres,
+        users,
+        pairs,
+        altruists,
+        imports,
+        runs,
+        plans,
+        offers,
+        care,
+        analytics,
+        audit,
+    ):
         app.include_router(module.router)
     return app

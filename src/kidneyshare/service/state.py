@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from kidneyshare.care import CarePolicy
 from kidneyshare.registry.runs import execute_run
 from kidneyshare.registry.unit_of_work import Actor, UnitOfWork
 from kidneyshare.service.access import Principal
@@ -49,6 +50,8 @@ class ServiceState:
     pseudonyms: Pseudonymiser
     access_token_minutes: int
     worker: RunWorker
+    care_policy: CarePolicy
+    """The scheme's follow-up schedule and alert limits (donor care)."""
     extra: dict[str, object] = field(default_factory=dict)
 
     def unit(self, principal: Principal) -> UnitOfWork:

@@ -217,6 +217,7 @@ def offer_views(
             weight=o.weight,
             status=o.status,
             version=o.version,
+            plan_version=o.plan_version,
         )
         for o in offers
     ]

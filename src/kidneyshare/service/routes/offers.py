@@ -10,7 +10,6 @@ from kidneyshare.registry.outcomes import (
     get_offer,
     list_offers,
     record_crossmatch,
-    record_transplant,
 )
 from kidneyshare.registry.vocabulary import OfferStatus
 from kidneyshare.service.access import Permission, Principal
@@ -28,6 +27,7 @@ from kidneyshare.service.deps import (
 from kidneyshare.service.schemas.common import Page
 from kidneyshare.service.schemas.runs import CrossmatchIn, OfferPublic, TransplantIn
 from kidneyshare.service.views import offer_views
+from kidneyshare.workflows.care import record_transplant_with_care
 
 router = APIRouter(prefix="/offers", tags=["offers"])
 Reader = Annotated[Principal, Depends(require(Permission.READ_OFFERS))]
@@ -101,9 +101,17 @@ def transplant(
     version: ExpectedVersion,
     response: Response,
 ) -> OfferPublic:
-    """Record that the transplant took place (after a negative crossmatch)."""
+    """Record that the transplant took place (after a negative crossmatch); the donor's
+    care episode is opened if need be and reaches surgery (``GET /care/episodes``)."""
     with state.unit(caller) as uow:
-        record_transplant(
-            uow, get_offer(uow.session, offer_id), body.performed_on, expected_version=version
+        record_transplant_with_care(
+            uow,
+            get_offer(uow.session, offer_id),
+            body.performed_on,
+            state.care_policy,
+            expected_version=version,
+            coordinator=body.coordinator,
+            born_on=body.born_on,
+            sex=body.sex,
         )
     return _one(state, offer_id, caller, response)

@@ -82,6 +82,7 @@ class OfferPublic(Schema):
     weight: float
     status: OfferStatus
     version: int
+    plan_version: int = 1
 
 
 class CrossmatchIn(Schema):
@@ -91,7 +92,14 @@ class CrossmatchIn(Schema):
 
 
 class TransplantIn(Schema):
-    performed_on: date
+    """The transplant also opens the donor's care episode (if none is open) and moves it
+    to surgery; its coordinator and the donor's birth date and sex (for the eGFR) are
+    taken from here, else assigned and read from the donor's facts."""
+
+    performed_on: date = Field(ge=date(1900, 1, 1), le=date(2200, 12, 31))
+    coordinator: str | None = Field(default=None, max_length=64)
+    born_on: date | None = Field(default=None, ge=date(1900, 1, 1), le=date(2200, 12, 31))
+    sex: str | None = Field(default=None, pattern="^[FM]$")
 
 
 class ImportPublic(Schema):
