@@ -15,12 +15,12 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from scipy import stats
+from tests.shared_data import shared_data_dir
 
 import kidneyshare.generators as generators
 from kidneyshare.errors import ConfigError
@@ -33,7 +33,7 @@ from kidneyshare.generators import (
 )
 from kidneyshare.model import Arc, BloodGroup, Instance, describe
 
-PREFLIB_00036 = Path(__file__).resolve().parents[2] / "shared" / "data" / "preflib" / "00036"
+PREFLIB_00036 = shared_data_dir() / "preflib" / "00036"
 
 LARGE_PAIRS = 3000
 LARGE_ALTRUISTS = 300
