@@ -69,6 +69,8 @@ from kidneyshare.registry.unit_of_work import UnitOfWork, row_state
 from kidneyshare.registry.vocabulary import MeasurementKind, Role
 
 __all__ = [
+    "EARLIEST",
+    "LATEST",
     "EpisodeState",
     "alerts",
     "assign_coordinator",
@@ -81,6 +83,16 @@ __all__ = [
     "record_transplant_with_care",
     "record_visit",
 ]
+
+
+EARLIEST, LATEST = date(1900, 1, 1), date(2200, 12, 31)
+"""The days a care record may name: lifelong schedules are computed from them."""
+
+
+def _check_day(day: date, field: str) -> date:
+    if not EARLIEST <= day <= LATEST:
+        raise RecordInvalid(f"expected a day from {EARLIEST} to {LATEST}, got {day}", field=field)
+    return day
 
 
 def _coordinator(session: Session, username: str, centre_id: int) -> User:
@@ -183,6 +195,9 @@ def open_episode(
     RecordInvalid
         the coordinator named is not one, or the donor's birth date or sex is unknown.
     """
+    _check_day(on, "opened_on")
+    if born_on is not None:
+        _check_day(born_on, "born_on")
     session = uow.session
     donor = session.get(Donor, donor_id)
     if donor is None:
@@ -234,6 +249,9 @@ def change_stage(
 ) -> CareEpisode:
     """Move the episode along the pathway (the pathway's rules decide; see
     :data:`kidneyshare.care.TRANSITIONS`)."""
+    _check_day(on, "on")
+    if planned_for is not None:
+        _check_day(planned_for, "planned_for")
     episode = get_episode(uow.session, episode_id)
     state = replay_episode(uow.session, episode)
     event = next_stage(
@@ -246,6 +264,7 @@ def assign_coordinator(
     uow: UnitOfWork, episode_id: int, coordinator: str, *, on: date, reason: str
 ) -> CareEpisode:
     """Hand the episode to another care coordinator of the donor's centre."""
+    _check_day(on, "on")
     episode = get_episode(uow.session, episode_id)
     user = _coordinator(uow.session, coordinator, episode.centre_id)
     event = CoordinatorAssigned(CoordinatorId(user.username), on, uow.actor.name, reason)
@@ -265,6 +284,7 @@ def record_transplant_with_care(
 ) -> tuple[Transplant, DonorCareEpisode]:
     """Record the offer's transplant and carry the donor's care episode to *surgery*
     (opening it first if nobody did), in one transaction."""
+    _check_day(performed_on, "performed_on")
     transplant = record_transplant(uow, offer, performed_on, expected_version=expected_version)
     session = uow.session
     episode = next(
@@ -324,6 +344,7 @@ def record_visit(
     uow: UnitOfWork, episode_id: int, held_on: date, *, notes: str = ""
 ) -> FollowUpVisit:
     """Record a follow-up visit the donor attended (on or after the donation)."""
+    _check_day(held_on, "held_on")
     episode = get_episode(uow.session, episode_id)
     donated = _donated_on(uow.session, episode)
     if held_on < donated:
@@ -347,6 +368,7 @@ def record_measurement(
     value: dict[str, Any],
 ) -> int:
     """Record an observation (checked by the care domain's plausible ranges); its id."""
+    _check_day(taken_on, "taken_on")
     episode = get_episode(uow.session, episode_id)
     row = measurement_row(episode, kind, taken_on, value, uow.actor.user_id)
     uow.session.add(row)
@@ -373,6 +395,7 @@ class EpisodeState:
 def episode_state(
     session: Session, episode: DonorCareEpisode, policy: CarePolicy, *, as_of: date
 ) -> EpisodeState:
+    _check_day(as_of, "as_of")
     record = care_record(session, episode)
     seen = record.as_of(as_of) or record
     donated = seen.episode.donated_on
@@ -402,6 +425,7 @@ def coordinator_caseload(
     session: Session, coordinator: str, policy: CarePolicy, *, as_of: date
 ) -> tuple[CaseloadEntry, ...]:
     """The coordinator's donors, most urgent first (:func:`kidneyshare.care.caseload`)."""
+    _check_day(as_of, "as_of")
     records = [care_record(session, e) for e in list_episodes(session, coordinator=coordinator)]
     return caseload(records, CoordinatorId(coordinator), policy, as_of=as_of)
 
@@ -415,6 +439,7 @@ def alerts(
     coordinator: str | None = None,
 ) -> list[tuple[DonorCareEpisode, Alert]]:
     """Every alert as of ``as_of`` for the episodes asked about, most severe first."""
+    _check_day(as_of, "as_of")
     found: list[tuple[DonorCareEpisode, Alert]] = []
     episodes: Sequence[DonorCareEpisode] = list_episodes(
         session, centre_id=centre_id, coordinator=coordinator

@@ -11,6 +11,7 @@ from pydantic import Field
 from kidneyshare.care import Stage
 from kidneyshare.registry.vocabulary import MeasurementKind
 from kidneyshare.service.schemas.common import Schema
+from kidneyshare.workflows.care import EARLIEST, LATEST
 
 __all__ = [
     "CLINICAL_DATE",
@@ -31,7 +32,6 @@ __all__ = [
 
 _TEXT = Field(default="", max_length=2000)
 _ID = Field(ge=1, le=2_147_483_647)  # the largest id an INTEGER column holds
-EARLIEST, LATEST = date(1900, 1, 1), date(2200, 12, 31)
 CLINICAL_DATE = Annotated[date, Field(ge=EARLIEST, le=LATEST)]
 """A day of a donor's care: lifelong schedules are computed from it, so it is bounded."""
 

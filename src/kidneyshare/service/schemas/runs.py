@@ -9,6 +9,7 @@ from pydantic import Field
 
 from kidneyshare.registry.vocabulary import CrossmatchOutcome, OfferStatus, RunStatus
 from kidneyshare.service.schemas.common import Schema
+from kidneyshare.workflows.care import EARLIEST, LATEST
 
 __all__ = [
     "CrossmatchIn",
@@ -96,9 +97,9 @@ class TransplantIn(Schema):
     to surgery; its coordinator and the donor's birth date and sex (for the eGFR) are
     taken from here, else assigned and read from the donor's facts."""
 
-    performed_on: date = Field(ge=date(1900, 1, 1), le=date(2200, 12, 31))
+    performed_on: date = Field(ge=EARLIEST, le=LATEST)
     coordinator: str | None = Field(default=None, max_length=64)
-    born_on: date | None = Field(default=None, ge=date(1900, 1, 1), le=date(2200, 12, 31))
+    born_on: date | None = Field(default=None, ge=EARLIEST, le=LATEST)
     sex: str | None = Field(default=None, pattern="^[FM]$")
 
 
