@@ -37,13 +37,6 @@ from kidneyshare.cli.pool import (
 )
 from kidneyshare.cli.serve import serve_command
 from kidneyshare.cli.solve import solve_command
-from kidneyshare.cli.workflows import (
-    care_app,
-    crossmatch_result_command,
-    offers_app,
-    run_app,
-    transplant_command,
-)
 from kidneyshare.errors import KidneyshareError
 
 __all__ = ["app", "main"]
@@ -69,11 +62,36 @@ app.command("why")(why_command)
 app.command("generate-records")(generate_records_command)
 app.command("explain")(explain_command)
 app.command("repair")(repair_command)
-app.add_typer(run_app)
-app.add_typer(offers_app)
-app.command("crossmatch-result")(crossmatch_result_command)
-app.command("transplant")(transplant_command)
-app.add_typer(care_app)
+# The registry's workflow commands load SQLAlchemy and the registry (seconds of imports):
+# they are added only when one of them (or the full help) is asked for.
+_WORKFLOW_COMMANDS = frozenset({"run", "offers", "crossmatch-result", "transplant", "care"})
+_workflows_added = False
+
+
+def _add_workflow_commands() -> None:
+    global _workflows_added
+    if _workflows_added:
+        return
+    from kidneyshare.cli.workflows import (
+        care_app,
+        crossmatch_result_command,
+        offers_app,
+        run_app,
+        transplant_command,
+    )
+
+    app.add_typer(run_app)
+    app.add_typer(offers_app)
+    app.command("crossmatch-result")(crossmatch_result_command)
+    app.command("transplant")(transplant_command)
+    app.add_typer(care_app)
+    _workflows_added = True
+
+
+def _wants_workflows(args: Sequence[str]) -> bool:
+    """Whether the command line names a workflow command, or lists every command."""
+    command = next((a for a in args if not a.startswith("-")), None)
+    return command is None or command in _WORKFLOW_COMMANDS
 
 
 def _version() -> str:
@@ -131,8 +149,11 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     argv:
         the arguments after the program name; ``sys.argv[1:]`` by default.
     """
+    args = list(sys.argv[1:] if argv is None else argv)
+    if _wants_workflows(args):
+        _add_workflow_commands()
     try:
-        app(args=None if argv is None else list(argv), prog_name=PROGRAM)
+        app(args=args, prog_name=PROGRAM)
     except (KidneyshareError, OSError) as exc:
         message = _os_message(exc) if isinstance(exc, OSError) else str(exc)
         error_line(message)
