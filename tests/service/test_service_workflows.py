@@ -31,9 +31,15 @@ def test_the_scenario_through_the_api(scheme: Scheme) -> None:
     for n in range(6):
         user = "coord-a" if n < 4 else "coord-b"
         assert c.post("/pairs", json=_pair(n), headers=scheme.auth(user)).status_code == 201
-    started = c.post("/runs", json={"max_cycle": 2, "max_chain": 0}, headers=admin)
+    refused = c.post("/runs", json={"policy": "/etc/passwd"}, headers=admin)
+    assert refused.status_code == 422 and "uk-nhsbt" in refused.text
+    started = c.post("/runs", json={"policy": "uk", "levels": ["transplants"]}, headers=admin)
+    assert started.status_code == 202, started.text
     run = wait_for_run(scheme, started.json()["id"])
     assert run["status"] == "succeeded" and run["transplants"] == 6
+    assert run["policy"]["name"] == "uk" and run["config"]["levels"] == ["transplants"]
+    plans = c.get(f"/runs/{run['id']}/plans", headers=admin).json()
+    assert [p["number"] for p in plans] == [1] and plans[0]["transplants"] == 6
     offers = c.get(f"/offers?run_id={run['id']}", headers=admin).json()["items"]
     exchanges = sorted({o["exchange"] for o in offers})
     failed = next(o for o in offers if o["exchange"] == exchanges[0])

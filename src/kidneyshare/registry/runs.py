@@ -3,7 +3,8 @@
 A run is created with its exact input (the pool in native JSON and its SHA-256) and its
 configuration in one transaction. :func:`execute_run` then solves that stored text, never
 the live pool, so a restarted run solves exactly what was snapshotted. The result, the
-verifier's report and the offers are written together in one transaction at the end: a
+verifier's report, the offers and version 1 of the run's plan are written together in one
+transaction at the end: a
 process killed mid-run leaves the run ``running`` with no result and no offers, and
 :func:`interrupt_unfinished` (at service start) marks it ``interrupted`` for a restart.
 """
@@ -23,7 +24,7 @@ from kidneyshare.formats import dump_native, parse_native
 from kidneyshare.matching import AgeRule, Result, SolverConfig, solve, verify
 from kidneyshare.registry.columns import utc_now
 from kidneyshare.registry.errors import RecordConflict, RecordInvalid, RecordNotFound
-from kidneyshare.registry.models import Donor, MatchingRun, Offer, Patient
+from kidneyshare.registry.models import Donor, MatchingRun, Offer, Patient, PlanVersion
 from kidneyshare.registry.paging import page
 from kidneyshare.registry.snapshot import parse_donor_key, parse_patient_key, snapshot_pool
 from kidneyshare.registry.unit_of_work import SYSTEM, UnitOfWork, row_state
@@ -232,6 +233,16 @@ def _finish(
             return  # interrupted meanwhile by a restarted service: that state stands
         offers = _offers(uow, run, result) if report["ok"] else []
         run.result, run.verification = result.to_json(), report
+        if report["ok"]:  # version 1 of the run's plan; recourse adds the next ones
+            uow.session.add(
+                PlanVersion(
+                    run_id=run.id,
+                    number=1,
+                    reason="the run's plan",
+                    result=run.result,
+                    verification=report,
+                )
+            )
         run.status = RunStatus.SUCCEEDED if report["ok"] else RunStatus.FAILED
         run.phase, run.progress, run.finished_at = "done", 100, utc_now()
         run.message = "" if report["ok"] else "the verifier rejected the result"

@@ -166,6 +166,9 @@ def run_view(
         started_at=run.started_at,
         finished_at=run.finished_at,
         verification=run.verification,
+        policy=None
+        if run.policy is None
+        else {key: str(run.policy[key]) for key in ("name", "version", "sha256")},
     )
     if run.result is None:
         return view

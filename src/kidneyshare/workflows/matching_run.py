@@ -9,8 +9,8 @@ transaction each); this workflow adds what a scheme run needs around them:
   version, SHA-256 and text) is stored with the run, so that the run can be defended
   by the exact rules it used; ``levels`` replaces the policy's objective by a
   hierarchy of those criteria, most important first;
-- the run's plan becomes version 1 of its plan (:class:`PlanVersion`), which recourse
-  repairs into later versions;
+- the run's plan is version 1 of its plan (:class:`PlanVersion`, stored with the
+  result), which recourse repairs into later versions;
 - the offers are reported per centre: each centre sees the donations where its donor
   gives or its patient receives.
 """
@@ -146,7 +146,7 @@ def current_plan(session: Session, run_id: int) -> PlanVersion | None:
 
 def ensure_first_plan(uow: UnitOfWork, run: MatchingRun) -> PlanVersion:
     """The run's newest plan version, recording the run's own plan as version 1 first
-    when no version exists (a run executed by the service's worker has none yet).
+    when no version exists (a run that finished before migration 0002 has none).
 
     Raises
     ------

@@ -6,6 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, status
 
+from kidneyshare.matching.policy import BUNDLED_POLICIES
+from kidneyshare.registry.errors import RecordInvalid
 from kidneyshare.registry.runs import create_run, get_run, list_runs, restart_run
 from kidneyshare.registry.vocabulary import RunStatus
 from kidneyshare.service.access import Permission, Principal
@@ -19,6 +21,7 @@ from kidneyshare.service.deps import (
 from kidneyshare.service.schemas.common import Page
 from kidneyshare.service.schemas.runs import RunCreate, RunPublic
 from kidneyshare.service.views import run_view
+from kidneyshare.workflows.matching_run import read_policy, start_run
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 Reader = Annotated[Principal, Depends(require(Permission.READ_RUNS))]
@@ -28,9 +31,20 @@ RunId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 @router.post("", response_model=RunPublic, status_code=status.HTTP_202_ACCEPTED)
 def start(body: RunCreate, state: State, caller: Starter) -> RunPublic:
-    """Snapshot the active pool and solve it in the background; poll ``GET /runs/{id}``."""
+    """Snapshot the active pool and solve it in the background; poll ``GET /runs/{id}``.
+    With ``policy`` the scheme's policy file gives the rules and is stored with the run."""
     with state.unit(caller) as uow:
-        run = create_run(uow, body.model_dump())
+        if body.policy is None:
+            if body.levels:
+                raise RecordInvalid("levels are taken with a policy only", field="levels")
+            run = create_run(uow, body.model_dump(exclude={"policy", "levels"}))
+        else:
+            if body.policy not in BUNDLED_POLICIES:  # never a path on the server
+                names = ", ".join(BUNDLED_POLICIES)
+                raise RecordInvalid(f"expected one of {names}, got {body.policy!r}", field="policy")
+            run = start_run(
+                uow, read_policy(body.policy), levels=body.levels, time_limit=body.time_limit
+            )
     state.worker.submit(run.id)
     with state.sessions() as session:
         return run_view(session, get_run(session, run.id), caller, state.pseudonyms)

@@ -33,6 +33,17 @@ class RunCreate(Schema):
         description="An objective name the matching engine knows (e.g. max-transplants).",
     )
     time_limit: float | None = Field(default=None, gt=0, le=3600)
+    policy: str | None = Field(
+        default=None,
+        max_length=40,
+        description="A bundled policy (uk, uk-nhsbt, max-transplants): its rules replace "
+        "max_cycle, max_chain and objective, and the run stores the policy file.",
+    )
+    levels: list[str] = Field(
+        default_factory=list,
+        max_length=10,
+        description="With a policy: a hierarchy of these criteria, most important first.",
+    )
 
 
 class PersonRef(Schema):
@@ -67,6 +78,9 @@ class RunPublic(Schema):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    policy: dict[str, str] | None = Field(
+        default=None, description="The policy file the run followed: name, version, sha256."
+    )
     transplants: int | None = None
     verification: dict[str, Any] | None = None
     exchanges: list[RunExchange] | None = None
