@@ -55,7 +55,7 @@ def test_the_scenario_through_the_api(scheme: Scheme) -> None:
         return result
 
     crossmatch(failed, "positive")
-    repaired = c.post(f"/runs/{run['id']}/repair", json={}, headers=admin)
+    repaired = c.post(f"/runs/{run['id']}/repair", json={"keep_unaffected": False}, headers=admin)
     assert repaired.status_code == 201, repaired.text
     plan = repaired.json()
     assert plan["number"] == 2 and plan["transplants"] == 6 and plan["new_offers"]

@@ -104,6 +104,7 @@ def test_recourse_never_uses_a_failure_nor_changes_an_agreed_exchange(
                 uow,
                 run_id,
                 chain_policy=choices.draw(st.sampled_from(["waiting-list", "re-route"])),
+                keep_unaffected=choices.draw(st.booleans()),
             )
         after = repaired.repaired.after
         used = {(d.donor, d.patient) for e in after.exchanges for d in e.donations}

@@ -70,7 +70,8 @@ def test_from_registration_to_a_missed_follow_up_over_two_runs(scheme: Scheme) -
         _crossmatch(scheme, offer.id, CrossmatchOutcome.NEGATIVE)
 
     with UnitOfWork(scheme.sessions, scheme.admin) as uow:
-        repaired = repair_run(uow, first.run_id)
+        # re-optimise every exchange not agreed, so the failed pair can re-pair
+        repaired = repair_run(uow, first.run_id, keep_unaffected=False)
         version = repaired.plan.number
         record = repaired.plan.repair
     assert version == 2 and record is not None

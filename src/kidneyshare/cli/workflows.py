@@ -246,8 +246,13 @@ def run_repair_command(
             show_default=False,
         ),
     ] = None,
-    keep_unaffected: Annotated[
-        bool, typer.Option("--keep-unaffected", help="Keep exchanges no failure touches.")
+    reoptimise_all: Annotated[
+        bool,
+        typer.Option(
+            "--reoptimise-all",
+            help="Re-optimise every exchange not agreed, not only the broken ones (may match "
+            "more patients; remakes offers no failure touched).",
+        ),
     ] = False,
     url: Url = None,
     user: User = None,
@@ -260,7 +265,7 @@ def run_repair_command(
             run_id,
             chain_policy=chain_policy,
             fixed=fixed or (),
-            keep_unaffected=keep_unaffected,
+            keep_unaffected=not reoptimise_all,
         )
         document: dict[str, Any] = {
             "run": run_id,

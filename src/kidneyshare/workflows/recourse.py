@@ -223,7 +223,7 @@ def repair_run(
     *,
     chain_policy: ChainPolicy | str = ChainPolicy.WAITING_LIST,
     fixed: Iterable[int] = (),
-    keep_unaffected: bool = False,
+    keep_unaffected: bool = True,
     reason: str = "",
 ) -> PlanRepair:
     """Repair the run's current plan from what the registry records (module notes).
@@ -233,8 +233,13 @@ def repair_run(
     fixed:
         further exchanges to keep exactly, numbered from 1 in the current plan's order
         (cycles, then chains), besides those already agreed.
-    keep_unaffected, chain_policy:
-        as :func:`kidneyshare.matching.recourse.repair` takes them.
+    keep_unaffected:
+        keep the exchanges no failure touches (the default: centres keep the offers they
+        are working on, and only the people of broken exchanges and the unmatched are
+        re-optimised); ``False`` re-optimises every exchange not agreed, which may match
+        more patients but cancels and remakes offers no failure touched.
+    chain_policy:
+        as :func:`kidneyshare.matching.recourse.repair` takes it.
 
     Raises
     ------

@@ -45,7 +45,11 @@ class RepairIn(Schema):
         max_length=500,
         description="Also keep these exchanges of the current plan (numbered from 1).",
     )
-    keep_unaffected: bool = False
+    keep_unaffected: bool = Field(
+        default=True,
+        description="Keep exchanges no failure touches; false re-optimises every exchange "
+        "not agreed (may match more patients, remakes their offers).",
+    )
     reason: str = _TEXT
 
 
