@@ -153,31 +153,23 @@ def event_row(
     episode: DonorCareEpisode, event: EpisodeEvent, recorded_by: int | None, coordinator: int | None
 ) -> CareEvent:
     """The row that stores ``event`` (``coordinator``: the user id it names, if any)."""
-    if isinstance(event, EpisodeOpened):
+    if isinstance(event, StageChanged):
         return CareEvent(
             episode_id=episode.id,
-            kind=CareEventKind.OPENED,
+            kind=CareEventKind.STAGE_CHANGED,
             on=event.on,
-            coordinator_id=coordinator,
+            from_stage=event.from_stage,
+            to_stage=event.to_stage,
+            planned_for=event.planned_for,
             reason=event.reason,
             recorded_by_id=recorded_by,
         )
-    if isinstance(event, CoordinatorAssigned):
-        return CareEvent(
-            episode_id=episode.id,
-            kind=CareEventKind.COORDINATOR_ASSIGNED,
-            on=event.on,
-            coordinator_id=coordinator,
-            reason=event.reason,
-            recorded_by_id=recorded_by,
-        )
+    opened = isinstance(event, EpisodeOpened)
     return CareEvent(
         episode_id=episode.id,
-        kind=CareEventKind.STAGE_CHANGED,
+        kind=CareEventKind.OPENED if opened else CareEventKind.COORDINATOR_ASSIGNED,
         on=event.on,
-        from_stage=event.from_stage,
-        to_stage=event.to_stage,
-        planned_for=event.planned_for,
+        coordinator_id=coordinator,
         reason=event.reason,
         recorded_by_id=recorded_by,
     )
