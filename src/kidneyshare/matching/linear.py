@@ -76,6 +76,12 @@ class BackendOptions:
     initial: FloatArray | None = None
     integral_objective: bool = False
 
+    @property
+    def absolute_gap(self) -> float:
+        """The MIP gap that proves optimality: with whole-valued objectives any gap
+        below 1 does; otherwise a tolerance for rounding."""
+        return 1.0 - 1e-6 if self.integral_objective else 1e-7
+
 
 @dataclass(frozen=True, slots=True, eq=False)
 class BackendSolution:

@@ -96,9 +96,8 @@ class HighsBackend(Backend):
             if options.interior:
                 h.setOptionValue("run_crossover", "off")
         if not relax:
-            # Whole-valued objectives: a gap below 1 already proves optimality.
             h.setOptionValue("mip_rel_gap", 0.0)
-            h.setOptionValue("mip_abs_gap", 1.0 - 1e-6 if options.integral_objective else 1e-7)
+            h.setOptionValue("mip_abs_gap", options.absolute_gap)
         a = model.rows.tocsc()
         a.sort_indices()
         integrality = (

@@ -67,9 +67,6 @@ NATIVE_STATUS: dict[str, BackendOutcome] = {
     "OTHER_ERROR": BackendOutcome.ERROR,
 }
 
-_INTEGRAL_GAP = 1.0 - 1e-6
-_FRACTIONAL_GAP = 1e-7
-
 
 class OrtoolsBackend(Backend):
     name: ClassVar[str] = "ortools"
@@ -205,7 +202,7 @@ def _parameters(mathopt: Any, solver_type: Any, options: BackendOptions, relax: 
         return params  # GLOP: single-threaded, no gaps, no nodes
     params.relative_gap_tolerance = 0.0
     # Whole-valued objectives: a gap below 1 already proves optimality.
-    params.absolute_gap_tolerance = _INTEGRAL_GAP if options.integral_objective else _FRACTIONAL_GAP
+    params.absolute_gap_tolerance = options.absolute_gap
     params.threads = int(options.threads)
     if solver_type == mathopt.SolverType.CP_SAT:
         if options.threads > 1:

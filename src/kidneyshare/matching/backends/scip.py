@@ -69,9 +69,6 @@ NATIVE_STATUS: dict[str, BackendOutcome] = {
     "lp-unsolved": BackendOutcome.ERROR,
 }
 
-_INTEGRAL_GAP = 1.0 - 1e-6
-_FRACTIONAL_GAP = 1e-7
-
 
 class ScipBackend(Backend):
     name: ClassVar[str] = "scip"
@@ -213,9 +210,7 @@ def _set_limits(scip: Any, pyscipopt: Any, options: BackendOptions) -> None:
         scip.setLongintParam("limits/nodes", int(options.node_limit))
     # SCIP stops at a 0.01% relative gap by default; optimality must be exact.
     scip.setRealParam("limits/gap", 0.0)
-    scip.setRealParam(
-        "limits/absgap", _INTEGRAL_GAP if options.integral_objective else _FRACTIONAL_GAP
-    )
+    scip.setRealParam("limits/absgap", options.absolute_gap)
 
 
 def _add_columns(scip: Any, model: LinearModel) -> list[Any]:
