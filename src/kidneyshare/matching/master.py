@@ -49,7 +49,7 @@ from kidneyshare.matching.linear import (
     LinearModel,
 )
 
-__all__ = ["MasterSolution", "SideRows", "solve_master"]
+__all__ = ["MasterSolution", "SideRows", "solve_master", "with_survivors"]
 
 log = logging.getLogger(__name__)
 
@@ -248,6 +248,20 @@ class _Run:
         return self.deadline is not None and time.perf_counter() >= self.deadline
 
 
+def with_survivors(
+    solution: MasterSolution, lp_seen: list[tuple[_LpResult, float]]
+) -> MasterSolution:
+    """``solution`` with ``keep`` and ``chain_keep`` set when it was proven optimal
+    through an LP (``lp_seen``, as :func:`solve_master` filled it): every plan x has
+    value <= z_lp + rc.x with rc <= 0, so a plan worth the optimum uses only columns with
+    rc >= optimum - z_lp."""
+    if solution.outcome is not BackendOutcome.OPTIMAL or not lp_seen:
+        return solution
+    lp, z_lp = lp_seen[0]
+    floor = solution.objective - z_lp - _TOL
+    return replace(solution, keep=lp.rc >= floor, chain_keep=lp.rc_chain >= floor)
+
+
 def solve_master(
     columns: ExchangeColumns,
     chains: PicefChains,
@@ -262,6 +276,7 @@ def solve_master(
     simple_bound: float = math.inf,
     start_from: tuple[IntArray, IntArray] | None = None,
     side: SideRows | None = None,
+    lp_seen: list[tuple[_LpResult, float]] | None = None,
 ) -> MasterSolution:
     """Choose exchanges and chain arcs maximising the objective (see module docstring).
 
@@ -270,49 +285,9 @@ def solve_master(
     that caps the bound reported when the LP could not be finished; ``start_from`` is a
     feasible solution (exchange columns, chain variables) to start from, for example
     the optimum with shorter cycles (it must satisfy ``side``); ``side`` holds rows every
-    solution must satisfy (the earlier levels of a hierarchy).
+    solution must satisfy (the earlier levels of a hierarchy); ``lp_seen``, when given,
+    receives the LP and its bound for :func:`with_survivors`.
     """
-    lp_seen: list[tuple[_LpResult, float]] = []
-    solution = _solve_master(
-        columns,
-        chains,
-        n_vertices,
-        backend,
-        integral=integral,
-        deadline=deadline,
-        threads=threads,
-        seed=seed,
-        direct_limit=direct_limit,
-        simple_bound=simple_bound,
-        start_from=start_from,
-        side=side,
-        lp_seen=lp_seen,
-    )
-    if solution.outcome is not BackendOutcome.OPTIMAL or not lp_seen:
-        return solution
-    # Every plan x has value <= z_lp + rc.x with rc <= 0: a plan worth the optimum uses
-    # only columns with rc >= optimum - z_lp.
-    lp, z_lp = lp_seen[0]
-    floor = solution.objective - z_lp - _TOL
-    return replace(solution, keep=lp.rc >= floor, chain_keep=lp.rc_chain >= floor)
-
-
-def _solve_master(
-    columns: ExchangeColumns,
-    chains: PicefChains,
-    n_vertices: int,
-    backend: Backend,
-    *,
-    integral: bool,
-    deadline: float | None,
-    threads: int,
-    seed: int,
-    direct_limit: int | None = None,
-    simple_bound: float = math.inf,
-    start_from: tuple[IntArray, IntArray] | None,
-    side: SideRows | None,
-    lp_seen: list[tuple[_LpResult, float]],
-) -> MasterSolution:
     side = side if side is not None else SideRows.none(len(columns), len(chains))
     master = _Master(columns, chains, n_vertices, side)
     run = _Run(backend, deadline, threads, seed, integral, chains.n_flow_rows > 0)
@@ -349,7 +324,8 @@ def _solve_master(
     z_lp = master.dual_bound(lp.duals)
     slack = max(0.0, float(lp.rc.max(initial=0.0)), float(lp.rc_chain.max(initial=0.0)))
     z_lp += n_vertices * slack
-    lp_seen.append((lp, z_lp))
+    if lp_seen is not None:
+        lp_seen.append((lp, z_lp))
     target = math.floor(z_lp + _TOL) if integral else z_lp
     details["lp_bound"] = z_lp
 

@@ -6,6 +6,7 @@ import logging
 import math
 import time
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +29,7 @@ from kidneyshare.matching.formulations import (
 )
 from kidneyshare.matching.graph import CompatibilityGraph
 from kidneyshare.matching.linear import BackendOutcome
-from kidneyshare.matching.master import MasterSolution, SideRows, solve_master
+from kidneyshare.matching.master import MasterSolution, SideRows, solve_master, with_survivors
 from kidneyshare.matching.reduction import reduce_graph
 from kidneyshare.matching.result import Donation, Exchange, ExchangeKind, Result, Status
 from kidneyshare.matching.verify import verify
@@ -145,6 +146,7 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
             incumbent = _shorter_cycles_start(
                 instance, config, graph, columns, chains, formulation, deadline
             )
+        lp_seen: list[Any] = []
         level = solve_master(
             columns.subset(alive).with_values(column_values[alive]),
             chains.subset(chain_alive, chain_values[chain_alive]),
@@ -157,7 +159,9 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
             simple_bound=_simple_bound(graph, criterion),
             start_from=None if incumbent is None else _positions(alive, chain_alive, incumbent),
             side=side.subset(alive, chain_alive),
+            lp_seen=lp_seen,
         )
+        level = with_survivors(level, lp_seen)
         details.update({f"{criterion.value}.{k}": v for k, v in level.details.items()})
         details[f"{criterion.value}.columns"] = float(len(alive) + len(chain_alive))
         chosen = (alive[level.columns], chain_alive[level.chain_vars])
