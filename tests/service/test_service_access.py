@@ -264,6 +264,13 @@ ENDPOINTS = {
     "restart run": Endpoint("POST", lambda w, c: f"/runs/{w.run}/restart", ADMIN_ONLY),
     "offers": Endpoint("GET", _same("/offers"), CENTRE_LIST),
     "offer": Endpoint("GET", lambda w, c: f"/offers/{w.offers[c]}", OUTCOMES),
+    "offer response": Endpoint(
+        "POST",
+        lambda w, c: f"/offers/{w.offers[c]}/response",
+        OUTCOMES,
+        lambda w, c: {"accepted": True, "responded_on": "2026-11-19"},
+        version_of=lambda w, c: f"/offers/{w.offers[c]}",
+    ),
     "crossmatch": Endpoint(
         "POST",
         lambda w, c: f"/offers/{w.offers[c]}/crossmatch",

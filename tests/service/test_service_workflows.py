@@ -1,5 +1,5 @@
 """The issue's scenario through the REST API on SQLite and PostgreSQL: register ->
-run -> offers -> one crossmatch fails -> recourse -> transplants -> care episodes ->
+run -> offers (accepted) -> one crossmatch fails -> recourse -> transplants -> care episodes ->
 follow-ups -> an alert for a missed visit; a donor who donated cannot come back."""
 
 from __future__ import annotations
@@ -68,7 +68,23 @@ def test_the_scenario_through_the_api(scheme: Scheme) -> None:
 
     live = c.get(f"/offers?run_id={run['id']}&status=proposed", headers=admin).json()["items"]
     assert len(live) == 6
+
+    def respond(offer: dict[str, Any], body: dict[str, Any]) -> Any:
+        return c.post(
+            f"/offers/{offer['id']}/response",
+            json={"responded_on": "2026-11-19", **body},
+            headers=scheme.auth("admin", **{"If-Match": f'"{offer["version"]}"'}),
+        )
+
+    unexplained = respond(live[0], {"accepted": False})
+    assert unexplained.status_code == 422 and "reason" in unexplained.text
+    accepted = []
     for offer in live:
+        answer = respond(offer, {"accepted": True})
+        assert answer.status_code == 200 and answer.json()["status"] == "accepted", answer.text
+        accepted.append(answer.json())
+    assert respond(accepted[0], {"accepted": True}).status_code == 409
+    for offer in accepted:
         done = crossmatch(offer, "negative")
         tx = c.post(
             f"/offers/{offer['id']}/transplant",

@@ -48,8 +48,16 @@ def test_the_scenario_from_the_command_line(
     assert [p["number"] for p in shown["plan_versions"]] == [1, 2]
     live = [o for o in shown["offers"] if o["status"] == "proposed"]
     assert live and all(o["plan_version"] == 2 for o in live)
+    code, out = _cli(
+        capsys, scheme, "offer-response", str(live[0]["id"]), "decline", "--on", "2026-11-19"
+    )
+    assert code == 2 and out.count("\n") == 1 and "needs a reason" in out
     episodes = []
     for offer in live:
+        code, out = _cli(
+            capsys, scheme, "offer-response", str(offer["id"]), "accept", "--on", "2026-11-19"
+        )
+        assert code == 0 and out.strip() == f"offer {offer['id']}: accepted", out
         assert (
             _cli(
                 capsys,

@@ -64,7 +64,9 @@ app.command("explain")(explain_command)
 app.command("repair")(repair_command)
 # The registry's workflow commands load SQLAlchemy and the registry (seconds of imports):
 # they are added only when one of them (or the full help) is asked for.
-_WORKFLOW_COMMANDS = frozenset({"run", "offers", "crossmatch-result", "transplant", "care"})
+_WORKFLOW_COMMANDS = frozenset(
+    {"run", "offers", "offer-response", "crossmatch-result", "transplant", "care"}
+)
 _workflows_added = False
 
 
@@ -75,6 +77,7 @@ def _add_workflow_commands() -> None:
     from kidneyshare.cli.workflows import (
         care_app,
         crossmatch_result_command,
+        offer_response_command,
         offers_app,
         run_app,
         transplant_command,
@@ -82,6 +85,7 @@ def _add_workflow_commands() -> None:
 
     app.add_typer(run_app)
     app.add_typer(offers_app)
+    app.command("offer-response")(offer_response_command)
     app.command("crossmatch-result")(crossmatch_result_command)
     app.command("transplant")(transplant_command)
     app.add_typer(care_app)

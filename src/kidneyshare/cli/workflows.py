@@ -1,5 +1,5 @@
-"""``kidneyshare run|offers|crossmatch-result|transplant|care``: the scheme's workflows
-over the registry (the database as ``kidneyshare db`` takes it).
+"""``kidneyshare run|offers|offer-response|crossmatch-result|transplant|care``: the
+scheme's workflows over the registry (the database as ``kidneyshare db`` takes it).
 
 Thin: each command opens the database, calls one workflow of
 :mod:`kidneyshare.workflows` as the user named by ``--user`` (the scheme's own
@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -33,7 +34,12 @@ from kidneyshare.registry import (
 )
 from kidneyshare.registry.accounts import find_user
 from kidneyshare.registry.models import Centre, Offer, PlanVersion
-from kidneyshare.registry.outcomes import get_offer, list_offers, record_crossmatch
+from kidneyshare.registry.outcomes import (
+    get_offer,
+    list_offers,
+    record_crossmatch,
+    record_response,
+)
 from kidneyshare.registry.runs import get_run
 from kidneyshare.registry.vocabulary import MeasurementKind
 from kidneyshare.workflows.care import (
@@ -47,7 +53,14 @@ from kidneyshare.workflows.care import (
 from kidneyshare.workflows.matching_run import read_policy, run_matching
 from kidneyshare.workflows.recourse import repair_run
 
-__all__ = ["care_app", "crossmatch_result_command", "offers_app", "run_app", "transplant_command"]
+__all__ = [
+    "care_app",
+    "crossmatch_result_command",
+    "offer_response_command",
+    "offers_app",
+    "run_app",
+    "transplant_command",
+]
 
 Url = Annotated[str | None, DATABASE_URL_OPTION]
 User = Annotated[
@@ -313,6 +326,34 @@ def offers_list_command(
         rows = list_offers(session, run_id=run_id, centre_id=centre_id, limit=10_000)[0]
         offers = [_offer_json(o, codes) for o in rows]
     _write(json_output, {"offers": offers}, lambda: _offer_table(offers))
+
+
+class Answer(StrEnum):
+    ACCEPT = "accept"
+    DECLINE = "decline"
+
+
+def offer_response_command(
+    offer_id: Annotated[int, typer.Argument(metavar="OFFER", help="The offer's id.")],
+    answer: Annotated[Answer, typer.Argument(help="accept or decline.")],
+    on: Day,
+    reason: Annotated[str, typer.Option("--reason", help="Why (required to decline).")] = "",
+    url: Url = None,
+    user: User = None,
+) -> None:
+    """Record the patient's centre's answer to an offer; a declined offer is a failed arc
+    for ``run repair``."""
+    with _registry(url, user) as (sessions, actor), UnitOfWork(sessions, actor) as uow:
+        offer = get_offer(uow.session, offer_id)
+        record_response(
+            uow,
+            offer,
+            answer is Answer.ACCEPT,
+            _day(on, "--on"),
+            reason=reason,
+            expected_version=offer.version,
+        )
+        stdout_console().print(f"offer {offer.id}: {offer.status.value}")
 
 
 def crossmatch_result_command(

@@ -21,6 +21,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     Float,
@@ -63,6 +64,7 @@ __all__ = [
     "ImportedArc",
     "MatchingRun",
     "Offer",
+    "OfferResponse",
     "Pair",
     "Patient",
     "PatientClinicalRecord",
@@ -440,6 +442,21 @@ class CrossmatchResult(Base):
     supersedes_id: Mapped[int | None] = mapped_column(
         ForeignKey("crossmatch_results.id"), unique=True
     )
+
+
+class OfferResponse(Base):
+    """The patient's centre's answer to an offer: accepted or declined, and why. Rows are
+    appended; the latest is in force (a decline after an acceptance, for example)."""
+
+    __tablename__ = "offer_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), index=True)
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    responded_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[datetime] = _now_column()
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class Transplant(Base):

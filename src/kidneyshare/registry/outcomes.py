@@ -1,9 +1,11 @@
-"""What happens to a run's offers: crossmatch results and transplants.
+"""What happens to a run's offers: the centre's answer, crossmatch results, transplants.
 
-An offer moves ``proposed -> crossmatch-negative -> transplanted`` or ends
-``crossmatch-positive``. A crossmatch result is appended (a later one supersedes the
-earlier, for a repeated test or a corrected entry); a transplant is recorded once, and
-marks the recipient's pair, and a donating altruist, as transplanted.
+An offer moves ``proposed [-> accepted] -> crossmatch-negative -> transplanted``, or ends
+``declined`` (by the patient's centre) or ``crossmatch-positive``. An answer is
+appended (a centre may decline an offer it accepted, until the transplant); a crossmatch
+result is appended (a later one supersedes the earlier, for a repeated test or a
+corrected entry); a transplant is recorded once, and marks the recipient's pair, and a
+donating altruist, as transplanted.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from datetime import date
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from kidneyshare.registry.errors import RecordConflict, RecordNotFound
+from kidneyshare.registry.errors import RecordConflict, RecordInvalid, RecordNotFound
 from kidneyshare.registry.models import (
     Altruist,
     CrossmatchResult,
     Offer,
+    OfferResponse,
     Pair,
     Transplant,
 )
@@ -31,7 +34,9 @@ __all__ = [
     "get_offer",
     "list_offers",
     "record_crossmatch",
+    "record_response",
     "record_transplant",
+    "response_history",
 ]
 
 
@@ -88,7 +93,7 @@ def record_crossmatch(
 ) -> CrossmatchResult:
     """Record a crossmatch for an offer not yet transplanted; it supersedes any earlier."""
     check_version("offer", offer, expected_version)
-    if offer.status in (OfferStatus.TRANSPLANTED, OfferStatus.CANCELLED):
+    if offer.status in (OfferStatus.TRANSPLANTED, OfferStatus.CANCELLED, OfferStatus.DECLINED):
         raise RecordConflict(f"offer {offer.id} is already {offer.status.value}")
     later = aliased(CrossmatchResult)
     current = uow.session.scalar(
@@ -121,6 +126,74 @@ def record_crossmatch(
         after={**row_state(offer), "crossmatch": row_state(result)},
     )
     return result
+
+
+def response_history(session: Session, offer_id: int) -> list[OfferResponse]:
+    return list(
+        session.scalars(
+            select(OfferResponse)
+            .where(OfferResponse.offer_id == offer_id)
+            .order_by(OfferResponse.id)
+        )
+    )
+
+
+# Accepting follows the offer; declining is possible until the transplant (a positive
+# crossmatch has already ruled the donation out, a cancelled offer is no longer made).
+_MAY_ACCEPT = (OfferStatus.PROPOSED,)
+_MAY_DECLINE = (OfferStatus.PROPOSED, OfferStatus.ACCEPTED, OfferStatus.CROSSMATCH_NEGATIVE)
+
+
+def record_response(
+    uow: UnitOfWork,
+    offer: Offer,
+    accepted: bool,
+    responded_on: date,
+    *,
+    reason: str,
+    expected_version: int,
+) -> OfferResponse:
+    """Record the patient's centre's answer to an offer: ``accepted`` or declined.
+
+    A declined offer is a failed arc for the plan's repair
+    (:func:`kidneyshare.workflows.recourse.repair_run`).
+
+    Raises
+    ------
+    RecordConflict
+        when the offer's status allows no such answer (naming the status).
+    RecordInvalid
+        when a decline gives no reason.
+    """
+    check_version("offer", offer, expected_version)
+    allowed = _MAY_ACCEPT if accepted else _MAY_DECLINE
+    if offer.status not in allowed:
+        verb = "accepted" if accepted else "declined"
+        raise RecordConflict(
+            f"offer {offer.id} is {offer.status.value}; it can be {verb} only when "
+            + " or ".join(s.value for s in allowed)
+        )
+    if not accepted and not reason.strip():
+        raise RecordInvalid(f"offer {offer.id}: a decline needs a reason", field="reason")
+    before = row_state(offer)
+    response = OfferResponse(
+        offer_id=offer.id,
+        accepted=accepted,
+        responded_on=responded_on,
+        reason=reason,
+        recorded_by_id=uow.actor.user_id,
+    )
+    uow.session.add(response)
+    offer.status = OfferStatus.ACCEPTED if accepted else OfferStatus.DECLINED
+    uow.flush()
+    uow.audit(
+        "offer.accept" if accepted else "offer.decline",
+        "offer",
+        offer.id,
+        before=before,
+        after={**row_state(offer), "response": row_state(response)},
+    )
+    return response
 
 
 def record_transplant(

@@ -63,6 +63,10 @@ class OfferStatus(Enum):
     """An offer is one proposed donation of a run's plan."""
 
     PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    """The patient's centre has accepted the offered donor; the crossmatch follows."""
+    DECLINED = "declined"
+    """The patient's centre declined the offer: for the plan, a failed arc."""
     CROSSMATCH_NEGATIVE = "crossmatch-negative"
     """The laboratory crossmatch allows the transplant to go ahead."""
     CROSSMATCH_POSITIVE = "crossmatch-positive"

@@ -1,12 +1,13 @@
 """Recourse in the registry: repair a run's plan after a failed crossmatch or a withdrawal.
 
 What failed is read from the registry, never typed again: every offer of the run whose
-crossmatch is positive is a failed arc; every pair or altruist of the run's snapshot that
-is no longer active (withdrawn, suspended, or transplanted outside this plan) has left,
-and so has a donor who may no longer enter a pool. Exchanges already agreed are kept
-exactly: every exchange all of whose offers have a negative crossmatch or a transplant
-(and any the caller names). :func:`kidneyshare.matching.recourse.repair` does the rest
-on the run's stored snapshot and configuration.
+crossmatch is positive, or that the patient's centre declined, is a failed arc; every
+pair or altruist of the run's snapshot that is no longer active (withdrawn, suspended,
+or transplanted outside this plan) has left, and so has a donor who may no longer enter
+a pool. Exchanges already agreed are kept exactly: every exchange all of whose offers
+are accepted, have a negative crossmatch or a transplant (and any the caller names).
+:func:`kidneyshare.matching.recourse.repair` does the rest on the run's stored snapshot
+and configuration.
 
 The repaired plan is stored as the next :class:`PlanVersion` of the run with its
 before/after record (broken exchanges and their causes, what is kept, what is new). The
@@ -48,8 +49,8 @@ from kidneyshare.workflows.matching_run import ensure_first_plan
 
 __all__ = ["PlanRepair", "plan_result", "repair_run"]
 
-_OPEN = (OfferStatus.PROPOSED, OfferStatus.CROSSMATCH_NEGATIVE)
-_AGREED = (OfferStatus.CROSSMATCH_NEGATIVE, OfferStatus.TRANSPLANTED)
+_OPEN = (OfferStatus.PROPOSED, OfferStatus.ACCEPTED, OfferStatus.CROSSMATCH_NEGATIVE)
+_AGREED = (OfferStatus.ACCEPTED, OfferStatus.CROSSMATCH_NEGATIVE, OfferStatus.TRANSPLANTED)
 
 
 def plan_result(run: MatchingRun, plan: PlanVersion) -> Result:
@@ -102,8 +103,15 @@ def _key(exchange: Exchange) -> tuple[str, ...]:
 
 
 def _failed_arcs(session: Session, run_id: int) -> set[tuple[str, str]]:
-    """Arcs of the run's offers whose crossmatch in force is positive."""
+    """Arcs of the run's offers whose crossmatch in force is positive or that the patient's
+    centre declined."""
     later = aliased(CrossmatchResult)
+    declined = session.execute(
+        select(Offer.donor_id, Offer.patient_id).where(
+            Offer.run_id == run_id, Offer.status == OfferStatus.DECLINED
+        )
+    )
+    failed = {(donor_key(d), patient_key(p)) for d, p in declined}
     rows = session.execute(
         select(Offer.donor_id, Offer.patient_id)
         .join(CrossmatchResult, CrossmatchResult.offer_id == Offer.id)
@@ -113,7 +121,7 @@ def _failed_arcs(session: Session, run_id: int) -> set[tuple[str, str]]:
             ~exists().where(later.supersedes_id == CrossmatchResult.id),
         )
     )
-    return {(donor_key(d), patient_key(p)) for d, p in rows}
+    return failed | {(donor_key(d), patient_key(p)) for d, p in rows}
 
 
 def _departed(
@@ -266,7 +274,7 @@ def repair_run(
     if not touched:
         raise RecordConflict(
             f"matching run {run.id}: no exchange of plan version {current.number} has a failed "
-            "crossmatch or a member who left the pool; nothing to repair"
+            "crossmatch, a declined offer or a member who left the pool; nothing to repair"
         )
     agreed = _agreed(plan, live, fixed)
     repaired = repair(

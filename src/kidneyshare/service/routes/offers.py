@@ -1,4 +1,4 @@
-"""Offers per centre, crossmatch results and transplants."""
+"""Offers per centre, the centres' answers, crossmatch results and transplants."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from kidneyshare.registry.outcomes import (
     get_offer,
     list_offers,
     record_crossmatch,
+    record_response,
 )
 from kidneyshare.registry.vocabulary import OfferStatus
 from kidneyshare.service.access import Permission, Principal
@@ -25,7 +26,12 @@ from kidneyshare.service.deps import (
     with_etag,
 )
 from kidneyshare.service.schemas.common import Page
-from kidneyshare.service.schemas.runs import CrossmatchIn, OfferPublic, TransplantIn
+from kidneyshare.service.schemas.runs import (
+    CrossmatchIn,
+    OfferPublic,
+    OfferResponseIn,
+    TransplantIn,
+)
 from kidneyshare.service.views import offer_views
 from kidneyshare.workflows.care import record_transplant_with_care
 
@@ -67,6 +73,29 @@ def _one(state: State, offer_id: int, caller: Principal, response: Response) -> 
 
 @router.get("/{offer_id}", response_model=OfferPublic)
 def offer(offer_id: VisibleOffer, state: State, caller: Reader, response: Response) -> OfferPublic:
+    return _one(state, offer_id, caller, response)
+
+
+@router.post("/{offer_id}/response", response_model=OfferPublic)
+def respond(
+    offer_id: VisibleOffer,
+    body: OfferResponseIn,
+    state: State,
+    caller: Recorder,
+    version: ExpectedVersion,
+    response: Response,
+) -> OfferPublic:
+    """Accept or decline the offer for its patient; a declined offer is a failed arc for
+    the plan's repair."""
+    with state.unit(caller) as uow:
+        record_response(
+            uow,
+            get_offer(uow.session, offer_id),
+            body.accepted,
+            body.responded_on,
+            reason=body.reason,
+            expected_version=version,
+        )
     return _one(state, offer_id, caller, response)
 
 

@@ -106,6 +106,15 @@ class CrossmatchIn(Schema):
     notes: str = Field(default="", max_length=2000)
 
 
+class OfferResponseIn(Schema):
+    """The patient's centre's answer; a decline needs a reason and is a failed arc for
+    ``POST /runs/{id}/repair``."""
+
+    accepted: bool
+    responded_on: date = Field(ge=EARLIEST, le=LATEST)
+    reason: str = Field(default="", max_length=2000)
+
+
 class TransplantIn(Schema):
     """The transplant also opens the donor's care episode (if none is open) and moves it
     to surgery; its coordinator and the donor's birth date and sex (for the eGFR) are
