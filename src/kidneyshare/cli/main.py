@@ -65,7 +65,17 @@ app.command("repair")(repair_command)
 # The registry's workflow commands load SQLAlchemy and the registry (seconds of imports):
 # they are added only when one of them (or the full help) is asked for.
 _WORKFLOW_COMMANDS = frozenset(
-    {"run", "offers", "offer-response", "crossmatch-result", "transplant", "care"}
+    {
+        "run",
+        "offers",
+        "offer-response",
+        "crossmatch-result",
+        "transplant",
+        "care",
+        "centre",
+        "user",
+        "register",
+    }
 )
 _workflows_added = False
 
@@ -89,6 +99,11 @@ def _add_workflow_commands() -> None:
     app.command("crossmatch-result")(crossmatch_result_command)
     app.command("transplant")(transplant_command)
     app.add_typer(care_app)
+    from kidneyshare.cli.scheme import centre_app, register_command, user_app
+
+    app.add_typer(centre_app)
+    app.add_typer(user_app)
+    app.command("register")(register_command)
     _workflows_added = True
 
 

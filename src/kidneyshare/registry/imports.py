@@ -1,4 +1,5 @@
-"""Reading a pool file into the registry: every record, or none.
+"""Reading a pool file, or a file of clinical records, into the registry: every record,
+or none.
 
 The file is parsed by :mod:`kidneyshare.formats` (any format it reads) before anything
 is written, so a malformed record stops the import with the reader's message naming
@@ -9,23 +10,34 @@ already registered at the centre, or a crash part-way, leaves nothing behind.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Mapping
 from datetime import date
 
 from sqlalchemy import insert, select
 
+from kidneyshare.compatibility.abo import AboType
+from kidneyshare.compatibility.hla import HlaName
+from kidneyshare.compatibility.records import ClinicalPool, DonorRecord
 from kidneyshare.formats import parse_instance
 from kidneyshare.model import Donor, Instance
 from kidneyshare.registry.accounts import get_centre
 from kidneyshare.registry.clinical import DonorFacts, PatientFacts
 from kidneyshare.registry.eligibility import refuse_ineligible
-from kidneyshare.registry.errors import RecordConflict
+from kidneyshare.registry.errors import RecordConflict, RecordInvalid
 from kidneyshare.registry.models import Altruist, Base, ImportedArc, Pair, Patient, PoolImport
 from kidneyshare.registry.models import Donor as DonorRow
-from kidneyshare.registry.pool import add_donor_facts, add_patient_facts, add_status_change
+from kidneyshare.registry.pool import (
+    DonorEntry,
+    add_donor_facts,
+    add_patient_facts,
+    add_status_change,
+    register_altruist,
+    register_pair,
+)
 from kidneyshare.registry.unit_of_work import UnitOfWork, row_state
 from kidneyshare.registry.vocabulary import MemberStatus
 
-__all__ = ["import_pool", "import_pool_text", "read_pool_text"]
+__all__ = ["import_pool", "import_pool_text", "read_pool_text", "register_records"]
 
 
 def _whole_age(age: float | None) -> int | None:
@@ -192,3 +204,81 @@ def import_pool_text(
     return import_pool(
         uow, centre_id, instance, source_name=source_name, sha256=digest, recorded_on=recorded_on
     )
+
+
+def _names(names: Iterable[HlaName] | None) -> tuple[str, ...]:
+    return () if names is None else tuple(n.name for n in names)
+
+
+def _subgroup(abo: AboType) -> str | None:
+    return {AboType.A1: "A1", AboType.A1B: "A1", AboType.A2: "A2", AboType.A2B: "A2"}.get(abo)
+
+
+def register_records(
+    uow: UnitOfWork, records: ClinicalPool, centres: Mapping[str, int], *, recorded_on: date
+) -> tuple[int, int]:
+    """Register every patient of ``records`` with their donors as a pair, and every donor
+    without a patient as an altruist, at the centre their record names.
+
+    Record ids become the codes at the centre; facts are recorded on the record's
+    ``recorded`` date, else ``recorded_on``. The registry keeps no anti-B titre,
+    registration date or do-not-match list, so those fields of a record are not kept.
+
+    Returns
+    -------
+    tuple[int, int]
+        the pairs and the altruists registered.
+
+    Raises
+    ------
+    RecordInvalid
+        naming the record whose centre is missing or not in ``centres``.
+    """
+
+    def centre_of(kind: str, record_id: str, code: str | None) -> int:
+        if code is None or code not in centres:
+            known = ", ".join(sorted(centres)) or "none"
+            raise RecordInvalid(
+                f"centre {code!r} is not a registered centre ({known})",
+                field=f"{kind}s.{record_id}.centre",
+            )
+        return centres[code]
+
+    def donor_entry(donor: DonorRecord) -> DonorEntry:
+        facts = DonorFacts(
+            recorded_on=donor.recorded or recorded_on,
+            blood_group=donor.abo.group.value,
+            a_subgroup=_subgroup(donor.abo),
+            hla=_names(None if donor.hla is None else donor.hla.specificities),
+            age=_whole_age(donor.age),
+            sex=None if donor.sex is None else donor.sex.value,
+            egfr=donor.egfr,
+        )
+        return DonorEntry(donor.id, facts=facts)
+
+    donors_of: dict[str, list[DonorRecord]] = {}
+    for donor in records.donors:
+        if donor.patient is not None:
+            donors_of.setdefault(donor.patient, []).append(donor)
+    for patient in records.patients:
+        facts = PatientFacts(
+            recorded_on=patient.recorded or recorded_on,
+            blood_group=patient.abo.group.value,
+            anti_a_titre=patient.anti_a_titre,
+            hla=_names(None if patient.hla is None else patient.hla.specificities),
+            unacceptable_antigens=_names(patient.unacceptable),
+            cpra=patient.cpra,
+            age=_whole_age(patient.age),
+            sex=None if patient.sex is None else patient.sex.value,
+        )
+        register_pair(
+            uow,
+            centre_of("patient", patient.id, patient.centre),
+            patient.id,
+            [donor_entry(d) for d in donors_of.get(patient.id, [])],
+            patient_facts=facts,
+        )
+    altruists = [d for d in records.donors if d.patient is None]
+    for donor in altruists:
+        register_altruist(uow, centre_of("donor", donor.id, donor.centre), donor_entry(donor))
+    return len(records.patients), len(altruists)
