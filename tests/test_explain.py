@@ -103,6 +103,19 @@ def test_only_long_exchanges() -> None:
     assert e.reason is Reason.ONLY_LONG_EXCHANGES
     assert (e.shortest_cycle, e.shortest_chain) == (4, 4)
     assert "shortest cycle through p4 has 4 pairs (the limit is 3)" in e.sentence
+    assert "longer than the scheme allows" in e.sentence
+
+
+def test_no_exchange_of_any_length_is_not_called_too_long() -> None:
+    # p1 receives from d3 and gives to p2, but nobody gives to p3: no cycle through p1.
+    instance = pool(4, "d1:p2 d2:p4 d4:p2 d3:p1")
+    config, result = run(instance, max_cycle=3, max_chain=2)
+    e = explain(instance, config, result, "p3")
+    assert e.reason is Reason.NO_COMPATIBLE_DONOR
+    e = explain(instance, config, result, "p1")
+    assert e.reason is Reason.ONLY_LONG_EXCHANGES
+    assert (e.shortest_cycle, e.shortest_chain) == (None, None)
+    assert e.sentence.startswith("Patient p1 cannot be matched in an exchange of any length")
 
 
 def test_outscored_names_the_competing_exchange_and_the_drop() -> None:

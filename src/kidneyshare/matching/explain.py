@@ -328,11 +328,18 @@ class _Explainer:
                 shortest_chain=chain,
             )
         if not cycle_ok and not chain_ok:
+            # Without any cycle or chain through the pair, "longer than allowed" would be
+            # wrong: no exchange of any length exists.
+            head = (
+                f"Patient {pid} cannot be matched in an exchange of any length"
+                if cycle is None and chain is None
+                else f"Patient {pid} could only be matched in exchanges longer than the scheme "
+                "allows"
+            )
             return Explanation(
                 pid,
                 Reason.ONLY_LONG_EXCHANGES,
-                f"Patient {pid} could only be matched in exchanges longer than the scheme "
-                f"allows: {_cycle_phrase(pid, cycle, k)}, and "
+                f"{head}: {_cycle_phrase(pid, cycle, k)}, and "
                 f"{_chain_phrase(pid, chain, chain_limit, bool(self.altruists))}.",
                 shortest_cycle=cycle,
                 shortest_chain=chain,
