@@ -64,6 +64,7 @@ class World:
     """Records of centre A and of centre B, so each can be reached as own or other."""
 
     pairs: dict[str, int]
+    patients: dict[str, int]
     donors: dict[str, int]
     altruists: dict[str, int]
     offers: dict[str, int]
@@ -91,10 +92,12 @@ def _build(scheme: Scheme) -> World:
         assert listed["total"] == 2
         offers[centre] = listed["items"][0]["id"]
     pairs = {centre: ids[0] for centre, ids in swaps.items()}
-    donors = {
-        centre: c.get(f"/pairs/{pair}", headers=scheme.auth("admin")).json()["donors"][0]["id"]
+    read = {
+        centre: c.get(f"/pairs/{pair}", headers=scheme.auth("admin")).json()
         for centre, pair in pairs.items()
     }
+    patients = {centre: pair["patient_id"] for centre, pair in read.items()}
+    donors = {centre: pair["donors"][0]["id"] for centre, pair in read.items()}
     altruists = {}
     for centre, user in (("A", "coord-a"), ("B", "coord-b")):
         n = next(_codes)
@@ -119,7 +122,7 @@ def _build(scheme: Scheme) -> World:
         )
         assert opened.status_code == 201, opened.text
         episodes[centre] = opened.json()["id"]
-    return World(pairs, donors, altruists, offers, run, dummy, episodes)
+    return World(pairs, patients, donors, altruists, offers, run, dummy, episodes)
 
 
 # What each kind of endpoint needs; ``centred`` kinds depend on own / other centre.
@@ -286,6 +289,8 @@ ENDPOINTS = {
         version_of=lambda w, c: f"/offers/{w.offers[c]}",
     ),
     "plans": Endpoint("GET", lambda w, c: f"/runs/{w.run}/plans", RUNS),
+    # about one identifiable patient: their centre's staff and the scheme's administrators
+    "explain": Endpoint("GET", lambda w, c: f"/runs/{w.run}/explain/{w.patients[c]}", READ_POOL),
     "repair": Endpoint(
         "POST", lambda w, c: f"/runs/{w.run}/repair", ADMIN_ONLY, lambda w, c: {"reason": "x"}
     ),

@@ -50,6 +50,7 @@ from kidneyshare.workflows.care import (
     record_transplant_with_care,
     record_visit,
 )
+from kidneyshare.workflows.explain_run import explain_run
 from kidneyshare.workflows.matching_run import read_policy, run_matching
 from kidneyshare.workflows.recourse import repair_run
 
@@ -301,6 +302,69 @@ def run_repair_command(
             out.print(
                 f"  broken {' -> '.join(b['exchange']['vertices'])}: {'; '.join(b['causes'])}"
             )
+
+    _write(json_output, document, render)
+
+
+@run_app.command("explain")
+def run_explain_command(
+    run_id: Annotated[int, typer.Argument(metavar="RUN", help="The run's id.")],
+    patient_id: Annotated[
+        int, typer.Argument(metavar="PATIENT", help="The patient's registry id.")
+    ],
+    what_if_cycle: Annotated[
+        int | None, typer.Option("--what-if-max-cycle", help="Also re-run with this K.")
+    ] = None,
+    what_if_chain: Annotated[
+        int | None, typer.Option("--what-if-max-chain", help="Also re-run with this L.")
+    ] = None,
+    abo_incompatible: Annotated[
+        int | None,
+        typer.Option(
+            "--what-if-abo-incompatible",
+            metavar="TITRE",
+            help="Also re-run accepting ABO-incompatible transplants when the patient's "
+            "antibodies against the donor's A/B antigens have titres at most TITRE.",
+            show_default=False,
+        ),
+    ] = None,
+    url: Url = None,
+    json_output: Json = False,
+) -> None:
+    """Why PATIENT was (not) matched in RUN's own result, with what-if re-runs; people
+    appear by their snapshot ids (P<patient id>, D<donor id>)."""
+    with _registry(url, None) as (sessions, _), sessions() as session:
+        answer = explain_run(
+            session,
+            run_id,
+            patient_id,
+            max_cycle=what_if_cycle,
+            max_chain=what_if_chain,
+            abo_incompatible_titre_max=abo_incompatible,
+        )
+    explanation = answer.explanation
+    document: dict[str, Any] = {
+        "run": run_id,
+        "patient": patient_id,
+        "in_snapshot": answer.in_snapshot,
+        "explanation": explanation.to_json(),
+        "what_if": [w.to_json() for w in answer.what_if],
+    }
+
+    def render() -> None:
+        out = stdout_console()
+        # one line per sentence (soft wrap), so that it can be searched and copied whole
+        out.print(
+            f"{explanation.reason.value}: {explanation.sentence}", markup=False, soft_wrap=True
+        )
+        for c in explanation.levels:
+            out.print(
+                f"  {c.level}: run {c.run:g}, with the patient {c.with_patient:g} "
+                f"(drop {c.drop:g})",
+                markup=False,
+            )
+        for w in answer.what_if:
+            out.print(w.sentence(), markup=False, soft_wrap=True)
 
     _write(json_output, document, render)
 

@@ -14,7 +14,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import select
 
 from kidneyshare.registry.accounts import find_api_token
-from kidneyshare.registry.models import Altruist, Offer, Pair, User
+from kidneyshare.registry.models import Altruist, Offer, Pair, Patient, User
 from kidneyshare.service.access import Permission, Principal
 from kidneyshare.service.schemas.common import MAX_PAGE
 from kidneyshare.service.security import (
@@ -37,6 +37,7 @@ __all__ = [
     "VisibleAltruist",
     "VisibleOffer",
     "VisiblePair",
+    "VisiblePatient",
     "WritableCentre",
     "require",
     "with_etag",
@@ -139,7 +140,21 @@ def _visible_offer(
     return offer_id
 
 
+def _visible_patient(
+    patient_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    caller: Annotated[Principal, Depends(require(Permission.READ_POOL))],
+    state: State,
+) -> int:
+    # A patient is identifiable pool data: another centre's answers 404, as a pair does.
+    with state.sessions() as session:
+        centre = session.scalar(select(Patient.centre_id).where(Patient.id == patient_id))
+    if centre is None or not caller.identifies(centre):
+        raise _not_found("patient", patient_id)
+    return patient_id
+
+
 VisiblePair = Annotated[int, Depends(_visible_pair)]
+VisiblePatient = Annotated[int, Depends(_visible_patient)]
 VisibleAltruist = Annotated[int, Depends(_visible_altruist)]
 VisibleOffer = Annotated[int, Depends(_visible_offer)]
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kidneyshare.matching import Exchange
 from kidneyshare.registry.models import (
     Altruist,
     Centre,
@@ -28,6 +30,12 @@ from kidneyshare.registry.pool import (
 from kidneyshare.registry.snapshot import parse_donor_key, parse_patient_key
 from kidneyshare.service.access import Principal
 from kidneyshare.service.pseudonyms import Pseudonymiser
+from kidneyshare.service.schemas.explain import (
+    ExplanationPublic,
+    LevelComparison,
+    WhatIfLevel,
+    WhatIfPublic,
+)
 from kidneyshare.service.schemas.pool import (
     AltruistPublic,
     DonorFactsPublic,
@@ -45,9 +53,11 @@ from kidneyshare.service.schemas.runs import (
     RunExchange,
     RunPublic,
 )
+from kidneyshare.workflows.explain_run import RunExplanation
 
 __all__ = [
     "altruist_view",
+    "explanation_view",
     "history_view",
     "offer_views",
     "pair_view",
@@ -261,3 +271,90 @@ def pseudonymised_members(
             )
         )
     return members
+
+
+# Snapshot ids (registry/keys.py) as they appear in the library's sentences.
+_KEY = re.compile(r"\b([PD])(\d+)\b")
+
+
+def explanation_view(
+    session: Session, answer: RunExplanation, caller: Principal, pseudonyms: Pseudonymiser
+) -> ExplanationPublic:
+    """An explanation with every person as the caller may see them: the sentences name
+    people by code or pseudonym (with their centre) instead of snapshot ids."""
+    e = answer.explanation
+    sentences = [e.sentence, *(w.sentence() for w in answer.what_if)]
+    keys = [(m[0], int(m[1])) for text in sentences for m in _KEY.findall(text)]
+    exchanges = [x for x in (e.exchange, e.alternative, *e.competing) if x is not None]
+    donations = [d for x in exchanges for d in x.donations]
+    moved = [p for w in answer.what_if for p in (*w.newly_matched, *w.no_longer_matched)]
+    people = _People(
+        session,
+        [answer.patient_id, *(parse_patient_key(p) for p in moved)]
+        + [parse_patient_key(d.patient) for d in donations]
+        + [i for kind, i in keys if kind == "P"],
+        [parse_donor_key(d.donor) for d in donations] + [i for kind, i in keys if kind == "D"],
+        caller,
+        pseudonyms,
+    )
+
+    def label(match: re.Match[str]) -> str:
+        kind, row_id = match[1], int(match[2])
+        known = people.patients if kind == "P" else people.donors
+        if row_id not in known:
+            return match[0]
+        ref = people.patient(row_id) if kind == "P" else people.donor(row_id)
+        return f"{ref.code or ref.pseudonym} ({ref.centre_code})"
+
+    def exchange(x: Exchange | None) -> RunExchange | None:
+        if x is None:
+            return None
+        return RunExchange(
+            kind=x.kind.value,
+            donations=[
+                RunDonation(
+                    donor=people.donor(parse_donor_key(d.donor)),
+                    patient=people.patient(parse_patient_key(d.patient)),
+                    weight=d.weight,
+                )
+                for d in x.donations
+            ],
+        )
+
+    return ExplanationPublic(
+        run_id=answer.run_id,
+        patient=people.patient(answer.patient_id),
+        in_snapshot=answer.in_snapshot,
+        reason=e.reason,
+        sentence=_KEY.sub(label, e.sentence),
+        exchange=exchange(e.exchange),
+        alternative=exchange(e.alternative),
+        competing=[x for x in map(exchange, e.competing) if x is not None],
+        levels=[
+            LevelComparison(level=c.level, run=c.run, with_patient=c.with_patient, drop=c.drop)
+            for c in e.levels
+        ],
+        decisive_level=e.decisive_level,
+        shortest_cycle=e.shortest_cycle,
+        shortest_chain=e.shortest_chain,
+        method=e.method,
+        exact=e.exact,
+        what_if=[
+            WhatIfPublic(
+                change=w.change,
+                matched_before=w.matched_before,
+                matched_after=w.matched_after,
+                transplants_before=w.before.transplants,
+                transplants_after=w.after.transplants,
+                levels=[
+                    WhatIfLevel(level=c.level, before=c.run, after=c.with_patient) for c in w.levels
+                ],
+                newly_matched=[people.patient(parse_patient_key(p)) for p in w.newly_matched],
+                no_longer_matched=[
+                    people.patient(parse_patient_key(p)) for p in w.no_longer_matched
+                ],
+                sentence=_KEY.sub(label, w.sentence()),
+            )
+            for w in answer.what_if
+        ],
+    )

@@ -19,14 +19,23 @@ run's existing exchanges.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from kidneyshare.formats import parse_native
-from kidneyshare.matching import Donation, Exchange, ExchangeKind, Result, Status, verify
+from kidneyshare.matching import (
+    Donation,
+    Exchange,
+    ExchangeKind,
+    Result,
+    SolverConfig,
+    Status,
+    verify,
+)
 from kidneyshare.matching.recourse import ChainPolicy, Repair, repair
 from kidneyshare.registry.eligibility import ineligible_donors
 from kidneyshare.registry.errors import RecordConflict
@@ -47,7 +56,7 @@ from kidneyshare.registry.unit_of_work import UnitOfWork
 from kidneyshare.registry.vocabulary import CrossmatchOutcome, MemberStatus, OfferStatus
 from kidneyshare.workflows.matching_run import ensure_first_plan
 
-__all__ = ["PlanRepair", "plan_result", "repair_run"]
+__all__ = ["PlanRepair", "plan_result", "repair_run", "stored_result"]
 
 _OPEN = (OfferStatus.PROPOSED, OfferStatus.ACCEPTED, OfferStatus.CROSSMATCH_NEGATIVE)
 _AGREED = (OfferStatus.ACCEPTED, OfferStatus.CROSSMATCH_NEGATIVE, OfferStatus.TRANSPLANTED)
@@ -55,8 +64,11 @@ _AGREED = (OfferStatus.ACCEPTED, OfferStatus.CROSSMATCH_NEGATIVE, OfferStatus.TR
 
 def plan_result(run: MatchingRun, plan: PlanVersion) -> Result:
     """A stored plan version as a :class:`Result` under the run's configuration."""
-    config = solver_config(run.config)
-    document = plan.result
+    return stored_result(solver_config(run.config), plan.result)
+
+
+def stored_result(config: SolverConfig, document: Mapping[str, Any]) -> Result:
+    """A result as the registry stores it (``Result.to_json``) under ``config``."""
     count = len(document["cycles"])
     exchanges = [
         Exchange(

@@ -1,0 +1,129 @@
+"""``GET /runs/{id}/explain/{patient}`` on a pool whose reasons are known by construction
+(``tests/workflows/explain_pool.py``): the reasons, the what-if re-runs, pseudonyms for
+other centres' people, and the errors."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from service_scheme import Scheme
+from test_service_api import wait_for_run
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflows"))
+
+from explain_pool import PAIRS
+
+_CENTRE = {"GLA": "A", "LON": "B"}  # the pool's centres as the service scheme's
+
+
+def _register(scheme: Scheme) -> dict[str, int]:
+    """The pool, registered by each pair's centre coordinator; patient ids by code."""
+    patients = {}
+    for spec in PAIRS:
+        centre = _CENTRE[spec["centre"]]
+        body = {
+            "patient_code": spec["code"],
+            "patient_facts": {"recorded_on": "2026-11-01", **spec["patient"]},
+            "donors": [
+                {
+                    "code": f"{spec['code']}d",
+                    "facts": {"recorded_on": "2026-11-01", **spec["donor"]},
+                }
+            ],
+        }
+        answer = scheme.client.post(
+            "/pairs", json=body, headers=scheme.auth(f"coord-{centre.lower()}")
+        )
+        assert answer.status_code == 201, answer.text
+        patients[spec["code"]] = answer.json()["patient_id"]
+    return patients
+
+
+def _run(scheme: Scheme) -> int:
+    started = scheme.client.post(
+        "/runs", json={"policy": "max-transplants"}, headers=scheme.auth("admin")
+    )
+    assert started.status_code == 202, started.text
+    run = wait_for_run(scheme, started.json()["id"])
+    assert run["status"] == "succeeded" and run["transplants"] == 2
+    run_id: int = run["id"]
+    return run_id
+
+
+def _explain(scheme: Scheme, user: str, path: str) -> tuple[int, Any]:
+    answer = scheme.client.get(path, headers=scheme.auth(user))
+    return answer.status_code, answer.json()
+
+
+def test_explanations_of_a_stored_run_through_the_api(scheme: Scheme) -> None:
+    ids = _register(scheme)
+    run = _run(scheme)
+    base = f"/runs/{run}/explain"
+
+    status, body = _explain(scheme, "coord-a", f"{base}/{ids['X3']}?abo_incompatible_titre_max=8")
+    assert status == 200, body
+    assert body["reason"] == "no-compatible-donor" and body["in_snapshot"] is True
+    assert body["patient"]["code"] == "X3" and body["patient"]["id"] == ids["X3"]
+    assert body["sentence"].startswith("No donor in the pool is compatible with patient X3 (CA)")
+    (aboi,) = body["what_if"]
+    assert aboi["matched_before"] is False and aboi["matched_after"] is True
+    assert (aboi["transplants_before"], aboi["transplants_after"]) == (2, 3)
+    assert [p["code"] for p in aboi["newly_matched"]] == ["X3"]
+
+    status, body = _explain(scheme, "coord-a", f"{base}/{ids['X4']}?what_if_max_cycle=4")
+    assert status == 200, body
+    assert body["reason"] == "only-long-exchanges" and body["shortest_cycle"] == 4
+    (relaxed,) = body["what_if"]
+    assert relaxed["matched_after"] is True and relaxed["transplants_after"] == 6
+    moved = {p["centre_code"]: [] for p in relaxed["newly_matched"]}
+    for p in relaxed["newly_matched"]:
+        moved[p["centre_code"]].append(p)
+    # centre A identifies its own patients only; B's appear by pseudonym
+    assert sorted(p["code"] for p in moved["CA"]) == ["X4", "X6"]
+    assert all(p["code"] is None and p["id"] is None for p in moved["CB"])
+    assert all(p["pseudonym"].startswith("p-") for p in moved["CB"]) and len(moved["CB"]) == 2
+
+    # a matched patient: their exchange, with the other centre's people pseudonymised,
+    # in the structure and in the sentence
+    status, body = _explain(scheme, "coord-a", f"{base}/{ids['X1']}")
+    assert status == 200 and body["reason"] == "matched"
+    donations = body["exchange"]["donations"]
+    other = next(d["patient"] for d in donations if d["patient"]["centre_code"] == "CB")
+    assert other["id"] is None and other["code"] is None
+    assert f"{other['pseudonym']} (CB)" in body["sentence"]
+    assert f"P{ids['X2']}" not in body["sentence"] and "X2" not in str(body)
+    status, admin_view = _explain(scheme, "admin", f"{base}/{ids['X1']}")
+    assert status == 200 and "X2 (CB)" in admin_view["sentence"]
+
+
+def test_explain_access_and_errors(scheme: Scheme) -> None:
+    ids = _register(scheme)
+    run = _run(scheme)
+    base = f"/runs/{run}/explain"
+    # the patient's centre and scheme staff may ask; another centre sees no such patient
+    for user, expected in (
+        ("coord-a", 200),
+        ("care-a", 200),
+        ("admin", 200),
+        ("coord-b", 404),
+        ("care-b", 404),
+        ("analyst", 403),
+    ):
+        status, body = _explain(scheme, user, f"{base}/{ids['X3']}")
+        assert status == expected, (user, body)
+    assert scheme.client.get(f"{base}/{ids['X3']}").status_code == 401
+    status, body = _explain(scheme, "admin", f"/runs/{run + 100}/explain/{ids['X3']}")
+    assert status == 404 and body["detail"] == f"matching run {run + 100} does not exist"
+    status, body = _explain(scheme, "admin", f"{base}/{ids['X7'] + 100}")
+    assert status == 404 and "patient" in body["detail"]
+    for query, field in (
+        ("what_if_max_cycle=7", "what_if_max_cycle"),
+        ("what_if_max_chain=-1", "what_if_max_chain"),
+        ("abo_incompatible_titre_max=x", "abo_incompatible_titre_max"),
+    ):
+        status, body = _explain(scheme, "admin", f"{base}/{ids['X3']}?{query}")
+        assert status == 422 and body["detail"][0]["loc"] == ["query", field], body
+    status, body = _explain(scheme, "admin", f"{base}/0")
+    assert status == 422 and body["detail"][0]["loc"] == ["path", "patient_id"]

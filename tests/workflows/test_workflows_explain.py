@@ -1,0 +1,158 @@
+"""Explanations of a stored matching run (``workflows/explain_run.py``) on a pool whose
+reasons are known by construction (``explain_pool``), and through ``kidneyshare run
+explain``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from explain_pool import PAIRS
+from workflow_scheme import DAY, Scheme
+
+from kidneyshare.cli.main import main
+from kidneyshare.errors import ConfigError
+from kidneyshare.matching.explain import Reason
+from kidneyshare.registry import DonorFacts, PatientFacts, RecordConflict, UnitOfWork
+from kidneyshare.registry.errors import RecordNotFound
+from kidneyshare.registry.models import Pair
+from kidneyshare.registry.pool import DonorEntry, change_status, pair_donors, register_pair
+from kidneyshare.registry.runs import get_run
+from kidneyshare.registry.vocabulary import MemberStatus
+from kidneyshare.workflows.explain_run import explain_run, stored_run
+from kidneyshare.workflows.matching_run import read_policy, run_matching, start_run
+
+
+def register_pool(scheme: Scheme) -> tuple[dict[str, int], dict[str, int]]:
+    """The pool of ``explain_pool``: patient ids and donor ids by pair code."""
+    patients, donors = {}, {}
+    with UnitOfWork(scheme.sessions, scheme.admin) as uow:
+        for spec in PAIRS:
+            patient, donor = dict(spec["patient"]), dict(spec["donor"])
+            patient["hla"] = tuple(patient.get("hla", ()))
+            patient["unacceptable_antigens"] = tuple(patient.get("unacceptable_antigens", ()))
+            donor["hla"] = tuple(donor.get("hla", ()))
+            pair = register_pair(
+                uow,
+                scheme.centres[spec["centre"]],
+                spec["code"],
+                [DonorEntry(f"{spec['code']}d", facts=DonorFacts(DAY, **donor))],
+                patient_facts=PatientFacts(DAY, **patient),
+            )
+            patients[spec["code"]] = pair.patient_id
+            donors[spec["code"]] = pair_donors(uow.session, pair)[0].id
+    return patients, donors
+
+
+def _run(scheme: Scheme) -> int:
+    # max-transplants: cycles of at most 3 pairs (the pool has no altruist)
+    outcome = run_matching(scheme.sessions, scheme.admin, read_policy("max-transplants"))
+    assert outcome.transplants == 2  # the X1-X2 swap only
+    return outcome.run_id
+
+
+def test_why_a_patient_was_not_selected_in_a_stored_run(scheme: Scheme) -> None:
+    ids, donors = register_pool(scheme)
+    run_id = _run(scheme)
+    with scheme.sessions() as session:
+        matched = explain_run(session, run_id, ids["X1"])
+        assert matched.explanation.reason is Reason.MATCHED
+        assert matched.explanation.exchange is not None
+        assert set(matched.explanation.exchange.vertices) == {f"P{ids['X1']}", f"P{ids['X2']}"}
+
+        none = explain_run(session, run_id, ids["X3"], abo_incompatible_titre_max=8)
+        assert none.explanation.reason is Reason.NO_COMPATIBLE_DONOR
+        (aboi,) = none.what_if
+        assert aboi.matched_before is False and aboi.matched_after is True
+        assert aboi.after.transplants == 3
+        assert set(aboi.newly_matched) == {f"P{ids['X3']}"}
+        # only X2's donor becomes able to give to X3 (anti-B titres are not recorded)
+        snapshot = stored_run(get_run(session, run_id)).instance
+        added = {(a.donor, a.patient) for a in aboi.instance.arcs} - {
+            (a.donor, a.patient) for a in snapshot.arcs
+        }
+        assert added == {(f"D{donors['X2']}", f"P{ids['X3']}")}
+
+        long = explain_run(session, run_id, ids["X4"], max_cycle=4)
+        assert long.explanation.reason is Reason.ONLY_LONG_EXCHANGES
+        assert long.explanation.shortest_cycle == 4
+        (relaxed,) = long.what_if
+        assert relaxed.matched_after is True and relaxed.after.transplants == 6
+        assert set(relaxed.newly_matched) == {f"P{ids[c]}" for c in ("X4", "X5", "X6", "X7")}
+        assert relaxed.no_longer_matched == ()
+
+        with pytest.raises(RecordNotFound, match="matching run 999"):
+            explain_run(session, 999, ids["X1"])
+        with pytest.raises(RecordNotFound, match="patient 999"):
+            explain_run(session, run_id, 999)
+        with pytest.raises(ConfigError):
+            explain_run(session, run_id, ids["X4"], max_cycle=-1)
+    with UnitOfWork(scheme.sessions, scheme.admin) as uow:
+        queued = start_run(uow, read_policy("max-transplants")).id
+    with scheme.sessions() as session, pytest.raises(RecordConflict, match="is queued"):
+        explain_run(session, queued, ids["X1"])  # no result yet
+
+
+def test_a_patient_who_left_before_the_run_and_a_pool_that_changed(scheme: Scheme) -> None:
+    ids, _ = register_pool(scheme)
+    with UnitOfWork(scheme.sessions, scheme.admin) as uow:
+        pair = uow.session.query(Pair).filter_by(patient_id=ids["X3"]).one()
+        change_status(
+            uow, pair, MemberStatus.SUSPENDED, reason="ill", expected_version=pair.version
+        )
+    run_id = _run(scheme)
+    with scheme.sessions() as session:
+        gone = explain_run(session, run_id, ids["X3"], max_cycle=4)
+        assert not gone.in_snapshot
+        assert gone.explanation.reason is Reason.NOT_IN_POOL
+        assert gone.what_if[0].patient is None  # the re-run is not about them
+    with UnitOfWork(scheme.sessions, scheme.admin) as uow:
+        pair = uow.session.query(Pair).filter_by(patient_id=ids["X3"]).one()
+        change_status(uow, pair, MemberStatus.ACTIVE, reason="well", expected_version=pair.version)
+    with scheme.sessions() as session, pytest.raises(RecordConflict, match="changed since"):
+        # the registry's pool is no longer the run's: its ABO-incompatible arcs are unknown
+        explain_run(session, run_id, ids["X4"], abo_incompatible_titre_max=8)
+
+
+def _cli(capsys: pytest.CaptureFixture[str], scheme: Scheme, *argv: str) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as stop:
+        main([*argv, "--database-url", scheme.url])
+    captured = capsys.readouterr()
+    return int(stop.value.code or 0), captured.out + captured.err
+
+
+def test_run_explain_from_the_command_line(
+    scheme: Scheme, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ids, _ = register_pool(scheme)
+    run_id = str(_run(scheme))
+    code, out = _cli(
+        capsys,
+        scheme,
+        "run",
+        "explain",
+        run_id,
+        str(ids["X3"]),
+        "--what-if-abo-incompatible",
+        "8",
+        "--json",
+    )
+    assert code == 0, out
+    document: dict[str, Any] = json.loads(out)
+    assert document["run"] == int(run_id) and document["patient"] == ids["X3"]
+    assert document["explanation"]["reason"] == "no-compatible-donor"
+    (aboi,) = document["what_if"]
+    assert aboi["matched_before"] is False and aboi["matched_after"] is True
+    code, out = _cli(
+        capsys, scheme, "run", "explain", run_id, str(ids["X4"]), "--what-if-max-cycle", "4"
+    )
+    assert code == 0, out
+    assert out.startswith("only-long-exchanges: ")
+    assert f"P{ids['X4']} would be matched (was not matched)" in out
+    code, out = _cli(capsys, scheme, "run", "explain", "999", str(ids["X4"]))
+    assert code == 1 and "matching run 999 does not exist" in out  # as `run show 999`
+    code, out = _cli(
+        capsys, scheme, "run", "explain", run_id, str(ids["X4"]), "--what-if-max-cycle", "-1"
+    )
+    assert code == 2 and "max_cycle" in out
