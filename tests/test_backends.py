@@ -7,8 +7,8 @@ every native status is mapped.
 
 Property tier (the matrix): every installed backend solves the same pools (Hypothesis
 pools against the brute-force oracle, seeded pools at every K in 2..4 and L in 0..3,
-Saidman pools against HiGHS) with both objectives and both formulations, and must find
-the same optimum with a verified result.
+Saidman pools against HiGHS) with both objectives and every formulation (cycle, picef,
+priced), and must find the same optimum with a verified result.
 
 A backend whose library is missing is skipped with the reason, unless the environment
 variable ``KIDNEYSHARE_REQUIRE_BACKENDS`` is ``1`` (every registered backend) or a comma
@@ -41,7 +41,7 @@ from test_matching_oracle import solved
 
 TOL = 1e-6
 OBJECTIVES = (Objective.MAX_TRANSPLANTS, Objective.MAX_WEIGHT)
-FORMULATIONS = ("cycle", "picef")
+FORMULATIONS = ("cycle", "picef", "priced")
 ORACLE_NAME = {Objective.MAX_TRANSPLANTS: "transplants", Objective.MAX_WEIGHT: "weight"}
 INSTALL_HINT = {"ortools": "kidneyshare[ortools]", "scip": "kidneyshare[scip]"}
 

@@ -1,8 +1,8 @@
 """Property tier: the matching engine against the brute-force oracle (tests/oracle.py).
 
 (a) random small pools: optimal status, a verified result and the oracle's optimum, for
-    K in {2, 3, 4}, L in {0, 1, 2, 3}, both objectives and the formulations "cycle" and
-    "picef";
+    K in {2, 3, 4}, L in {0, 1, 2, 3}, both objectives and the formulations "cycle",
+    "picef" and "priced";
 (b) the formulations agree with each other (also on pools too large for the oracle);
 (c) shuffling the records gives the same exchanges; renaming ids gives the same optimum;
 (d) tiny pools with hand-computed optima;
@@ -33,7 +33,7 @@ from oracle import oracle_optimum
 from strategies import describe, instances, random_instance, random_renaming, renamed, shuffled
 
 OBJECTIVES = (Objective.MAX_TRANSPLANTS, Objective.MAX_WEIGHT)
-FORMULATIONS = ("cycle", "picef")
+FORMULATIONS = ("cycle", "picef", "priced")
 ORACLE_NAME = {Objective.MAX_TRANSPLANTS: "transplants", Objective.MAX_WEIGHT: "weight"}
 TOL = 1e-6
 

@@ -22,7 +22,13 @@ import scipy.sparse as sp
 from kidneyshare.errors import FormulationTooLarge
 from kidneyshare.matching.graph import CompatibilityGraph
 
-__all__ = ["ExchangeBlock", "count_cycles", "enumerate_chains", "enumerate_cycles"]
+__all__ = [
+    "ExchangeBlock",
+    "count_cycles",
+    "enumerate_chains",
+    "enumerate_cycles",
+    "estimate_three_cycles",
+]
 
 IntArray = npt.NDArray[np.int64]
 

@@ -30,6 +30,7 @@ markets. ACM EC '07. (pricing of cycles in kidney exchange)
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import time
@@ -39,7 +40,9 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from kidneyshare.errors import FormulationTooLarge
 from kidneyshare.matching.backends import Backend
+from kidneyshare.matching.enumeration import ExchangeBlock
 from kidneyshare.matching.formulations.columns import ExchangeColumns
 from kidneyshare.matching.formulations.picef import PicefChains
 from kidneyshare.matching.linear import (
@@ -48,6 +51,7 @@ from kidneyshare.matching.linear import (
     BackendSolution,
     LinearModel,
 )
+from kidneyshare.matching.pricing import CyclePricer
 
 __all__ = ["MasterSolution", "SideRows", "solve_master", "with_survivors"]
 
@@ -123,6 +127,8 @@ class MasterSolution:
     once the objective is kept by a side row; ``None`` when not computed."""
     chain_keep: BoolArray | None = None
     """The same for the chain variables."""
+    priced_columns: ExchangeColumns | None = None
+    """With a pricer: the columns ``columns`` refers to (chains first, then cycles)."""
 
 
 class _Master:
@@ -277,6 +283,7 @@ def solve_master(
     start_from: tuple[IntArray, IntArray] | None = None,
     side: SideRows | None = None,
     lp_seen: list[tuple[_LpResult, float]] | None = None,
+    pricer: CyclePricer | None = None,
 ) -> MasterSolution:
     """Choose exchanges and chain arcs maximising the objective (see module docstring).
 
@@ -286,13 +293,58 @@ def solve_master(
     feasible solution (exchange columns, chain variables) to start from, for example
     the optimum with shorter cycles (it must satisfy ``side``); ``side`` holds rows every
     solution must satisfy (the earlier levels of a hierarchy); ``lp_seen``, when given,
-    receives the LP and its bound for :func:`with_survivors`.
+    receives the LP and its bound for :func:`with_survivors`; with ``pricer`` the cycles
+    are not enumerated beforehand: ``columns`` holds the chain columns only (or none), and
+    the cycles come from the pricer (:func:`_priced_lp`).
     """
+    listed: list[ExchangeColumns] = []
+    solution = _solve_master(
+        columns,
+        chains,
+        n_vertices,
+        backend,
+        integral=integral,
+        deadline=deadline,
+        threads=threads,
+        seed=seed,
+        direct_limit=direct_limit,
+        simple_bound=simple_bound,
+        start_from=start_from,
+        side=side,
+        lp_seen=lp_seen,
+        pricer=pricer,
+        listed=listed,
+    )
+    if listed:
+        solution = replace(solution, priced_columns=listed[0])
+    return solution
+
+
+def _solve_master(
+    columns: ExchangeColumns,
+    chains: PicefChains,
+    n_vertices: int,
+    backend: Backend,
+    *,
+    integral: bool,
+    deadline: float | None,
+    threads: int,
+    seed: int,
+    direct_limit: int | None = None,
+    simple_bound: float = math.inf,
+    start_from: tuple[IntArray, IntArray] | None = None,
+    side: SideRows | None = None,
+    lp_seen: list[tuple[_LpResult, float]] | None = None,
+    pricer: CyclePricer | None = None,
+    listed: list[ExchangeColumns],
+) -> MasterSolution:
+    """:func:`solve_master`; a pricer's listed columns are appended to ``listed``."""
     side = side if side is not None else SideRows.none(len(columns), len(chains))
     master = _Master(columns, chains, n_vertices, side)
     run = _Run(backend, deadline, threads, seed, integral, chains.n_flow_rows > 0)
     all_chain_vars = np.arange(len(chains), dtype=np.int64)
-    if len(columns) + len(chains) <= (DIRECT_LIMIT if direct_limit is None else direct_limit):
+    direct = DIRECT_LIMIT if direct_limit is None else direct_limit
+    if pricer is None and len(columns) + len(chains) <= direct:
         ids = np.arange(len(columns), dtype=np.int64)
         initial = None
         if start_from is not None:
@@ -303,14 +355,44 @@ def solve_master(
         return _finish(sol, ids, all_chain_vars, sol.bound, integral, {"mip_solves": 1.0})
 
     # 1. The LP bound and the reduced cost of every column.
-    lp = _solve_lp(master, run, start_from)
+    complete_down_to = -math.inf  # every column of reduced cost >= this is listed
+    if pricer is None:
+        lp = _solve_lp(master, run, start_from)
+    else:
+        priced = _PricedLp(pricer, columns, chains, n_vertices, run)
+        columns, lp = priced.solve(stop_at=simple_bound)
+        if lp.value >= simple_bound - _TOL:
+            # The LP reached a bound it cannot exceed: try the generated columns for a
+            # plan meeting it before proving the LP optimal by pricing.
+            target = math.floor(simple_bound + _TOL) if integral else simple_bound
+            solution = _generated_plan(columns, chains, n_vertices, run, lp, target, integral)
+            if solution is not None:
+                listed.append(columns)
+                return solution
+            columns, lp = priced.solve()
+        side = SideRows.none(len(columns), len(chains))  # a priced master has no side rows
+        master = _Master(columns, chains, n_vertices, side)
+        complete_down_to = math.inf
+        if lp.converged:
+            z_lp = _lp_bound(master, lp, n_vertices)
+            target = math.floor(z_lp + _TOL) if integral else z_lp
+            solution = _generated_plan(columns, chains, n_vertices, run, lp, target, integral)
+            if solution is not None:
+                listed.append(columns)
+                return solution
+            columns, lp, complete_down_to, _ = _list_near_bound(
+                pricer, columns, lp, chains, n_vertices, target - z_lp - _TOL, np.zeros(0, np.int64)
+            )
+            side = SideRows.none(len(columns), len(chains))
+            master = _Master(columns, chains, n_vertices, side)
+        listed.append(columns)
     details = {"lp_iterations": float(lp.iterations), "lp_value": lp.value}
     if not lp.converged:
         # Out of time (or the LP failed) before the bound was proven: best effort.
-        bound = min(
-            master.dual_bound(lp.duals) + _positive_sum(lp.rc) + _positive_sum(lp.rc_chain),
-            simple_bound,
-        )
+        bound = master.dual_bound(lp.duals) + _positive_sum(lp.rc) + _positive_sum(lp.rc_chain)
+        if lp.unlisted_max > _TOL:
+            bound = math.inf  # unpriced columns may have any reduced cost
+        bound = min(bound, simple_bound)
         ids = np.flatnonzero(lp.in_master)
         chain_ids = np.flatnonzero(lp.chain_in_master)
         none = np.zeros(0, np.int64)
@@ -321,9 +403,7 @@ def solve_master(
     # Any 0/1 solution x has value <= y.b + rc.x, and rc <= slack everywhere (interior
     # duals are feasible only to a tolerance), so a solution worth t uses only columns
     # with rc >= t - y.b - (columns used) * slack.
-    z_lp = master.dual_bound(lp.duals)
-    slack = max(0.0, float(lp.rc.max(initial=0.0)), float(lp.rc_chain.max(initial=0.0)))
-    z_lp += n_vertices * slack
+    z_lp = _lp_bound(master, lp, n_vertices)
     if lp_seen is not None:
         lp_seen.append((lp, z_lp))
     target = math.floor(z_lp + _TOL) if integral else z_lp
@@ -393,7 +473,10 @@ def solve_master(
             incumbent = ids[sol.x[: len(ids)] > 0.5]
             chain_incumbent = chain_ids[sol.x[len(ids) :] > 0.5]
             best = found
-        complete = len(ids) + len(chain_ids) >= eligible
+        complete = (
+            len(ids) + len(chain_ids) >= eligible
+            and complete_down_to <= target - z_lp - _TOL + 1e-12
+        )
         if cap is not None and not complete and not run.out_of_time():
             continue  # a small MIP that missed the target (or its budget): widen
         if sol.outcome not in (BackendOutcome.OPTIMAL, BackendOutcome.INFEASIBLE):
@@ -407,6 +490,16 @@ def solve_master(
     # 3. The optimum is below the target: widen to every column that could beat the
     #    best value known, and solve again.
     better = best + (1.0 if integral else 0.0)
+    if pricer is not None and better - z_lp < complete_down_to - _TOL:
+        # The priced columns stop above what this step needs: list down to it.
+        columns, lp, complete_down_to, incumbent = _list_near_bound(
+            pricer, columns, lp, chains, n_vertices, better - z_lp - _TOL, incumbent
+        )
+        side = SideRows.none(len(columns), len(chains))
+        master = _Master(columns, chains, n_vertices, side)
+        listed[:] = [columns]
+        if better - z_lp < complete_down_to - _TOL:
+            return known(BackendOutcome.TIME_LIMIT, float(target), proven=False)
     ids2, chain_ids2, sol2 = restricted(better, None)
     found2 = _found(sol2)
     if sol2.outcome is BackendOutcome.INFEASIBLE:
@@ -463,6 +556,8 @@ class _LpResult:
     chain_in_master: BoolArray
     iterations: int
     converged: bool
+    unlisted_max: float = -math.inf
+    """An upper bound on the reduced cost of the columns not listed (priced ones)."""
 
 
 def _solve_lp(master: _Master, run: _Run, start: tuple[IntArray, IntArray] | None) -> _LpResult:
@@ -543,6 +638,237 @@ def _solve_lp(master: _Master, run: _Run, start: tuple[IntArray, IntArray] | Non
         iterations,
         converged,
     )
+
+
+class _CyclePool:
+    """Columns of a priced master: the enumerated chains (fixed, first) and the cycles
+    generated so far, each once, numbered in the order they came."""
+
+    def __init__(self, chain_columns: ExchangeColumns, arc_value: FloatArray) -> None:
+        self.chain_blocks = chain_columns.blocks
+        self.n_chains = len(chain_columns)
+        self.arc_value = arc_value
+        self.blocks: list[ExchangeBlock] = []
+        self.index: dict[tuple[int, ...], int] = {}
+
+    def add(self, blocks: list[ExchangeBlock]) -> int:
+        """Add the cycles not yet in the pool; returns how many were new."""
+        added = 0
+        for block in blocks:
+            fresh = []
+            for row, cycle in enumerate(map(tuple, block.vertices.tolist())):
+                if cycle not in self.index:
+                    self.index[cycle] = self.n_chains + len(self.index)
+                    fresh.append(row)
+            if fresh:
+                self.blocks.append(ExchangeBlock(True, block.vertices[fresh], block.arcs[fresh]))
+                added += len(fresh)
+        return added
+
+    def columns(self) -> ExchangeColumns:
+        return ExchangeColumns(self.chain_blocks + self.blocks, self.arc_value)
+
+    def cycles_with(self, chosen: BoolArray) -> list[ExchangeBlock]:
+        """The pool's cycles whose column is marked in ``chosen`` (over every column)."""
+        picked = [
+            ExchangeBlock(True, b.vertices[mask], b.arcs[mask])
+            for b, mask in zip(self.blocks, self._split(chosen), strict=True)
+        ]
+        return [b for b in picked if len(b)]
+
+    def cycle_ids(self, blocks: list[ExchangeBlock]) -> IntArray:
+        """Column numbers of cycles already in the pool."""
+        return np.asarray(
+            [self.index[tuple(c)] for b in blocks for c in b.vertices.tolist()], dtype=np.int64
+        )
+
+    def _split(self, values: BoolArray) -> list[BoolArray]:
+        bounds = np.cumsum([self.n_chains] + [len(b) for b in self.blocks])
+        return [values[lo:hi] for lo, hi in itertools.pairwise(bounds)]
+
+
+# Cycles listed for the restricted MIPs after a priced LP, at most.
+PRICED_COLUMN_LIMIT = 3_000_000
+
+
+def _lp_bound(master: _Master, lp: _LpResult, n_vertices: int) -> float:
+    """``y.b`` corrected for the duals' tolerance: reduced costs are <= ``slack``
+    everywhere, so a plan (at most one column per vertex) gains at most
+    ``n_vertices * slack`` over ``y.b``."""
+    slack = max(
+        0.0, float(lp.rc.max(initial=0.0)), float(lp.rc_chain.max(initial=0.0)), lp.unlisted_max
+    )
+    return master.dual_bound(lp.duals) + n_vertices * slack
+
+
+class _PricedLp:
+    """The LP by column generation with cycles priced by search.
+
+    Enumerated chains (``chain_columns``, or none) are always in the LP; PICEF chain
+    variables are priced as in :func:`_solve_lp` when they are many. The generated
+    columns are kept between calls, so a run stopped early (at ``stop_at``) resumes."""
+
+    def __init__(
+        self,
+        pricer: CyclePricer,
+        chain_columns: ExchangeColumns,
+        chains: PicefChains,
+        n_vertices: int,
+        run: _Run,
+    ) -> None:
+        self.pricer, self.chains, self.n_vertices, self.run = pricer, chains, n_vertices, run
+        self.batch = max(2_000, 2 * n_vertices)
+        self.pool = _CyclePool(chain_columns, pricer.arc_values())
+        found, _ = pricer.positive_cycles(np.zeros(pricer.n), tolerance=_TOL, limit=self.batch)
+        self.pool.add(found)
+        self.in_chain = np.ones(len(chains), dtype=bool)
+        if len(chains) > FULL_CHAIN_LP_LIMIT:
+            self.in_chain = chains.position == 1
+        self.iterations = 0
+
+    def solve(self, stop_at: float = math.inf) -> tuple[ExchangeColumns, _LpResult]:
+        """Generate columns until none has positive reduced cost (``converged``), the
+        time is up, or the LP value reaches ``stop_at`` (a bound known to hold, such as
+        the assignment bound: the LP cannot exceed it). Returns the generated columns
+        (chains first, then cycles in the order they came) and the LP over them; its
+        ``unlisted_max`` bounds the reduced cost of every other column."""
+        pricer, chains, n_vertices, run = self.pricer, self.chains, self.n_vertices, self.run
+        converged, value, unlisted = False, math.inf, math.inf
+        duals = np.zeros(n_vertices + chains.n_flow_rows)
+        x = np.zeros(0)
+        while True:
+            self.iterations += 1
+            columns = self.pool.columns()
+            master = _Master(columns, chains, n_vertices, SideRows.none(len(columns), len(chains)))
+            ids = np.arange(len(columns), dtype=np.int64)
+            chain_ids = np.flatnonzero(self.in_chain)
+            lp = run.solve(master.model(ids, chain_ids, relax=True), relax=True)
+            if lp.outcome is not BackendOutcome.OPTIMAL or lp.row_duals is None:
+                break
+            duals = np.concatenate(
+                [
+                    np.maximum(lp.row_duals[:n_vertices], 0.0),
+                    np.minimum(lp.row_duals[n_vertices:], 0.0),
+                ]
+            )
+            x = lp.x if lp.x is not None else np.zeros(len(ids) + len(chain_ids))
+            value = float(lp.objective or 0.0)
+            if value >= stop_at - _TOL:
+                break
+            found, unlisted = pricer.positive_cycles(
+                duals[: pricer.n], tolerance=_TOL, limit=self.batch
+            )
+            rc_chain = master.chain_reduced_costs(duals)
+            chain_candidates = np.flatnonzero((rc_chain > _TOL) & ~self.in_chain)
+            if not self.pool.add(found) and not len(chain_candidates):
+                converged = True
+                break
+            if run.out_of_time():
+                break
+            best = np.lexsort((chain_candidates, -rc_chain[chain_candidates]))[: self.batch]
+            self.in_chain[chain_candidates[best]] = True
+        columns = self.pool.columns()
+        master = _Master(columns, chains, n_vertices, SideRows.none(len(columns), len(chains)))
+        x_pool = np.zeros(len(columns))
+        x_pool[: min(len(columns), len(x))] = x[: len(columns)]
+        chain_x = np.zeros(len(chains))
+        in_lp = np.flatnonzero(self.in_chain)
+        chain_x[in_lp] = x[len(columns) : len(columns) + len(in_lp)]
+        rc_chain = master.chain_reduced_costs(duals)
+        # Chain variables left out of the LP may have positive reduced cost too.
+        unlisted = max(unlisted, float(rc_chain[~self.in_chain].max(initial=-math.inf)))
+        return columns, _LpResult(
+            value,
+            duals,
+            master.reduced_costs(duals),
+            rc_chain,
+            x_pool,
+            x_pool > _TOL,
+            chain_x > _TOL,
+            np.ones(len(columns), dtype=bool),
+            self.in_chain.copy(),
+            self.iterations,
+            converged,
+            unlisted_max=max(0.0, unlisted) if converged else math.inf,
+        )
+
+
+def _generated_plan(
+    columns: ExchangeColumns,
+    chains: PicefChains,
+    n_vertices: int,
+    run: _Run,
+    lp: _LpResult,
+    target: float,
+    integral: bool,
+) -> MasterSolution | None:
+    """A plan worth ``target`` (a proven bound) among the generated columns, found by a
+    small MIP over the LP's support and the best few columns per vertex; ``None`` when
+    that MIP does not reach it."""
+    master = _Master(columns, chains, n_vertices, SideRows.none(len(columns), len(chains)))
+    cap = _MIP_COLUMNS_PER_VERTEX[0] * n_vertices
+    ids = _select(lp.rc, lp.support, -math.inf, cap, None)
+    chain_ids = _select(
+        np.where(lp.chain_in_master, lp.rc_chain, -math.inf), lp.chain_support, -math.inf, cap, None
+    )
+    chain_ids = chain_ids[lp.chain_in_master[chain_ids]]
+    none = np.zeros(0, np.int64)
+    start = _greedy_start(master, ids, chain_ids, lp.x, none, none)
+    model = master.model(ids, chain_ids, relax=False)
+    sol = run.solve(model, initial=start, node_limit=_SMALL_MIP_NODES)
+    if _found(sol) < target - _TOL:
+        return None
+    details = {"lp_iterations": float(lp.iterations), "lp_bound": float(target)}
+    return _finish(sol, ids, chain_ids, float(target), integral, details)
+
+
+def _list_near_bound(
+    pricer: CyclePricer,
+    generated: ExchangeColumns,
+    lp: _LpResult,
+    chains: PicefChains,
+    n_vertices: int,
+    floor: float,
+    keep: IntArray,
+) -> tuple[ExchangeColumns, _LpResult, float, IntArray]:
+    """Every cycle of reduced cost >= ``floor`` (the only ones a plan worth
+    ``floor + bound`` can use), listed by the pricer, with the LP's support and the
+    columns ``keep`` of ``generated`` (an incumbent). Returns the columns, the LP over
+    them, the reduced cost down to which every cycle is listed (``+inf`` when there were
+    too many: then only ``generated`` is kept, and only a plan meeting the bound can be
+    proven optimal) and the new numbers of ``keep``."""
+    chain_blocks = [b for b in generated.blocks if not b.is_cycle]
+    chain_columns = ExchangeColumns(chain_blocks, pricer.arc_values())
+    n_chain_columns = len(chain_columns)
+    old = _CyclePool(chain_columns, pricer.arc_values())
+    old.add([b for b in generated.blocks if b.is_cycle])
+    support = old.cycles_with(lp.support)
+    support_x = lp.x[old.cycle_ids(support)]
+    kept = old.cycles_with(np.isin(np.arange(len(generated)), keep))
+    pool = _CyclePool(chain_columns, pricer.arc_values())
+    complete_down_to = math.inf
+    try:
+        pool.add(pricer.cycles_at_least(lp.duals[: pricer.n], floor, limit=PRICED_COLUMN_LIMIT))
+        complete_down_to = floor
+    except FormulationTooLarge:
+        log.debug("over %d cycles near the LP bound: generated ones only", PRICED_COLUMN_LIMIT)
+        pool = old
+    pool.add(support)
+    pool.add(kept)
+    columns = pool.columns()
+    x = np.zeros(len(columns))
+    x[pool.cycle_ids(support)] = support_x
+    x[:n_chain_columns] = lp.x[:n_chain_columns]
+    master = _Master(columns, chains, n_vertices, SideRows.none(len(columns), len(chains)))
+    listed = replace(
+        lp,
+        rc=master.reduced_costs(lp.duals),
+        x=x,
+        support=x > _TOL,
+        in_master=np.ones(len(columns), dtype=bool),
+    )
+    new_keep = np.concatenate([keep[keep < n_chain_columns], pool.cycle_ids(kept)])
+    return columns, listed, complete_down_to, np.sort(new_keep)
 
 
 def _greedy_start(

@@ -13,6 +13,7 @@ import numpy as np
 from kidneyshare.errors import ConfigError, FormulationTooLarge, SolverError
 from kidneyshare.matching import master as master_module
 from kidneyshare.matching.backends import Capability, get_backend
+from kidneyshare.matching.bounds import assignment_bound
 from kidneyshare.matching.config import Criterion, SolverConfig
 from kidneyshare.matching.criteria import (
     CriterionData,
@@ -20,7 +21,13 @@ from kidneyshare.matching.criteria import (
     chain_arc_values,
     picef_expresses,
 )
-from kidneyshare.matching.enumeration import ExchangeBlock, enumerate_chains, enumerate_cycles
+from kidneyshare.matching.enumeration import (
+    ExchangeBlock,
+    count_cycles,
+    enumerate_chains,
+    enumerate_cycles,
+    estimate_three_cycles,
+)
 from kidneyshare.matching.formulations import (
     ExchangeColumns,
     PicefChains,
@@ -30,6 +37,8 @@ from kidneyshare.matching.formulations import (
 from kidneyshare.matching.graph import CompatibilityGraph
 from kidneyshare.matching.linear import BackendOutcome
 from kidneyshare.matching.master import MasterSolution, SideRows, solve_master, with_survivors
+from kidneyshare.matching.pricing import MAX_CYCLE as PRICED_MAX_CYCLE
+from kidneyshare.matching.pricing import CyclePricer
 from kidneyshare.matching.reduction import reduce_graph
 from kidneyshare.matching.result import Donation, Exchange, ExchangeKind, Result, Status
 from kidneyshare.matching.verify import verify
@@ -43,6 +52,10 @@ log = logging.getLogger(__name__)
 CYCLE_LIMIT = 25_000_000
 CHAIN_LIMIT = 20_000_000
 AUTO_CHAIN_LIMIT = 200_000
+# ``auto`` prices cycles by search (column generation) instead of enumerating them when
+# there are more than this many; the pricer's dense matrices limit it to this many pairs.
+PRICED_FROM_CYCLES = 300_000
+PRICED_MAX_PAIRS = 5_000
 # From this K on, large models start from the K - 1 optimum (at K = 3 the K = 2 start
 # did not pay on Delorme 1,000-pair pools: 67 s without, 76 s with).
 MIN_K_FOR_SHORTER_START = 4
@@ -110,11 +123,17 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
         raise ConfigError(
             f"formulation: picef cannot express {names} here ({why}); use the cycle formulation"
         )
-    cycles = enumerate_cycles(graph, config.max_cycle, limit=CYCLE_LIMIT)
-    formulation, chain_blocks = _chain_blocks(graph, config, whole_chains)
+    pricer = _pricer(graph, config, whole_chains)
+    cycles: list[ExchangeBlock] = []
+    chain_blocks: list[ExchangeBlock] = []
+    if pricer is not None:
+        formulation = "priced"
+    else:
+        cycles = enumerate_cycles(graph, config.max_cycle, limit=CYCLE_LIMIT)
+        formulation, chain_blocks = _chain_blocks(graph, config, whole_chains)
     columns = ExchangeColumns(cycles + chain_blocks, np.ones(graph.n_arcs))
     chains = build_picef_chains(
-        graph, config.max_chain if formulation == "picef" else 0, np.ones(graph.n_arcs)
+        graph, config.max_chain if formulation != "cycle" else 0, np.ones(graph.n_arcs)
     )
     data = None
     if _NEEDS_DONORS & set(criteria):
@@ -142,7 +161,7 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
     chain_alive = np.arange(len(chains), dtype=np.int64)
     for index, criterion in enumerate(criteria):
         column_values, chain_values = levels[index]
-        if index == 0 and len(criteria) == 1:
+        if index == 0 and len(criteria) == 1 and pricer is None:
             incumbent = _shorter_cycles_start(
                 instance, config, graph, columns, chains, formulation, deadline
             )
@@ -152,7 +171,9 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
             chains.subset(chain_alive, chain_values[chain_alive]),
             graph.n_vertices,
             backend,
-            integral=_whole(column_values) and _whole(chain_values),
+            integral=_whole(column_values)
+            and _whole(chain_values)
+            and (pricer is None or _whole(pricer.arc_values())),
             deadline=deadline,
             threads=config.threads,
             seed=config.seed,
@@ -160,8 +181,16 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
             start_from=None if incumbent is None else _positions(alive, chain_alive, incumbent),
             side=side.subset(alive, chain_alive),
             lp_seen=lp_seen,
+            pricer=pricer,
         )
-        level = with_survivors(level, lp_seen)
+        if level.priced_columns is not None:
+            # The cycles the pricer listed replace the (empty) enumerated ones.
+            columns = level.priced_columns
+            levels[index] = _level_values(criterion, graph, data, columns, chains)
+            column_values = levels[index][0]
+            alive = np.arange(len(columns), dtype=np.int64)
+        else:
+            level = with_survivors(level, lp_seen)
         details.update({f"{criterion.value}.{k}": v for k, v in level.details.items()})
         details[f"{criterion.value}.columns"] = float(len(alive) + len(chain_alive))
         chosen = (alive[level.columns], chain_alive[level.chain_vars])
@@ -287,6 +316,46 @@ def _plan_value(column_values: np.ndarray, chain_values: np.ndarray, plan: Maste
     return float(column_values[plan.columns].sum() + chain_values[plan.chain_vars].sum())
 
 
+def _pricer(
+    graph: CompatibilityGraph, config: SolverConfig, whole_chains: bool
+) -> CyclePricer | None:
+    """The cycle pricer when cycles are to be priced by search instead of enumerated:
+    ``formulation="priced"``, or ``auto`` on a pool whose cycles are too many to list
+    cheaply. Pricing needs a single objective that is a sum over arcs, K <= 4, and a
+    pool small enough for the pricer's dense matrices."""
+    criteria = config.criteria
+    arc_value = {Criterion.TRANSPLANTS: np.ones(graph.n_arcs), Criterion.WEIGHT: graph.weight}
+    fits = (
+        len(criteria) == 1
+        and criteria[0] in arc_value
+        and not whole_chains
+        and config.max_cycle <= PRICED_MAX_CYCLE
+        and graph.n_pairs <= PRICED_MAX_PAIRS
+    )
+    if config.formulation == "priced":
+        if not fits:
+            raise ConfigError(
+                "formulation: priced needs one objective of max-transplants or max-weight, "
+                f"--max-cycle at most {PRICED_MAX_CYCLE} and at most {PRICED_MAX_PAIRS:,} pairs"
+            )
+    elif (
+        config.formulation != "auto"
+        or not fits
+        or _cycle_count(graph, config.max_cycle) <= PRICED_FROM_CYCLES
+    ):
+        return None
+    return CyclePricer(graph, config.max_cycle, arc_value[criteria[0]])
+
+
+def _cycle_count(graph: CompatibilityGraph, max_cycle: int) -> float:
+    """The number of cycles of <= ``max_cycle`` pairs, exact where cheap, else the
+    sampled estimate of the three-cycles (a lower bound for K = 4)."""
+    exact = count_cycles(graph, max_cycle)
+    if exact is not None:
+        return float(exact)
+    return estimate_three_cycles(graph) if max_cycle >= 3 else 0.0
+
+
 def _chain_blocks(
     graph: CompatibilityGraph, config: SolverConfig, whole_chains: bool
 ) -> tuple[str, list[ExchangeBlock]]:
@@ -358,17 +427,14 @@ def _shorter_cycles_start(
 
 
 def _simple_bound(graph: CompatibilityGraph, criterion: Criterion) -> float:
-    """Each pair receives at most once: the sum of each pair's best incoming arc (for
-    the criteria that are sums over donations; no bound for the others)."""
+    """The assignment bound (:func:`~kidneyshare.matching.bounds.assignment_bound`) for
+    the criteria that are sums over donations of at most the arc's value; no bound for
+    the others."""
     if criterion is Criterion.WEIGHT:
-        arc_value = graph.weight
-    elif criterion in (Criterion.TRANSPLANTS, Criterion.EXPECTED_TRANSPLANTS):
-        arc_value = np.ones(graph.n_arcs)
-    else:
-        return math.inf
-    best = np.zeros(graph.n_pairs)
-    np.maximum.at(best, graph.dst, arc_value)
-    return float(best.sum())
+        return assignment_bound(graph, graph.weight)
+    if criterion in (Criterion.TRANSPLANTS, Criterion.EXPECTED_TRANSPLANTS):
+        return assignment_bound(graph, np.ones(graph.n_arcs))
+    return math.inf
 
 
 def _status(master: MasterSolution, value: float) -> tuple[Status, float | None]:

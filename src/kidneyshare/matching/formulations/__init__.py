@@ -4,7 +4,10 @@
   the chain count explodes with long chains on dense pools).
 - ``picef``: cycles enumerated, chains by position-indexed arc variables (compact in
   the chains).
-- ``auto``: ``cycle`` when the chains are few enough to enumerate, else ``picef``.
+- ``priced``: cycles priced by search instead of enumerated (column generation with
+  :class:`kidneyshare.matching.pricing.CyclePricer`), chains as in PICEF.
+- ``auto``: ``priced`` when the cycles are too many to enumerate cheaply, else ``cycle``
+  when the chains are few enough to enumerate, else ``picef``.
 
 Both are solved by :func:`kidneyshare.matching.master.solve_master`, which prices the
 enumerated columns when they are too many to hand to the MIP at once.
@@ -40,6 +43,11 @@ FORMULATIONS: dict[str, Formulation] = {
     for f in (
         Formulation("cycle", True, "cycles and chains enumerated (cycle formulation)"),
         Formulation("picef", False, "cycles enumerated, chains position-indexed (PICEF)"),
+        Formulation(
+            "priced",
+            False,
+            "cycles priced by search (column generation), chains position-indexed (PICEF)",
+        ),
     )
 }
 

@@ -1,0 +1,148 @@
+"""Cycle pricing by search (matching/pricing.py), the assignment bound (matching/bounds.py)
+and the ``priced`` formulation against enumeration and the other formulations."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests.oracle import oracle_optimum
+from tests.strategies import instances, random_instance
+
+from kidneyshare.errors import ConfigError, FormulationTooLarge
+from kidneyshare.generators import generate_saidman
+from kidneyshare.matching import Objective, SolverConfig, Status, solve, verify
+from kidneyshare.matching.bounds import assignment_bound
+from kidneyshare.matching.enumeration import enumerate_cycles
+from kidneyshare.matching.formulations import ExchangeColumns
+from kidneyshare.matching.graph import CompatibilityGraph
+from kidneyshare.matching.pricing import CyclePricer
+from kidneyshare.model import Instance
+
+PROPERTY = settings(
+    deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+def _cycle_rc(graph: CompatibilityGraph, k: int, weights: np.ndarray, duals: np.ndarray):
+    """Every cycle of <= k pairs (enumerated) with its reduced cost."""
+    columns = ExchangeColumns(enumerate_cycles(graph, k), weights)
+    rc = columns.reduced_costs(duals)
+    cycles = [tuple(v.tolist()) for b in columns.blocks for v in b.vertices]
+    return dict(zip(cycles, rc.tolist(), strict=True))
+
+
+def _listed(blocks) -> set[tuple[int, ...]]:
+    return {tuple(v.tolist()) for b in blocks for v in b.vertices}
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_pricing_agrees_with_enumeration(seed: int) -> None:
+    """cycles_at_least lists exactly the enumerated cycles above the floor; positive
+    cycles are found whenever one exists, and the reported bound is not below any."""
+    rng = np.random.default_rng(seed)
+    k = 2 + seed % 3
+    graph = CompatibilityGraph.from_instance(generate_saidman(int(rng.integers(6, 40)), seed=seed))
+    weights = rng.integers(1, 5, graph.n_arcs).astype(float) if seed % 2 else np.ones(graph.n_arcs)
+    pricer = CyclePricer(graph, k, weights)
+    duals = rng.uniform(0, 3, graph.n_pairs)
+    every = _cycle_rc(graph, k, weights, duals)
+    floor = float(rng.uniform(-2, 1))
+    assert _listed(pricer.cycles_at_least(duals, floor, limit=10**6)) == {
+        c for c, r in every.items() if r >= floor
+    }
+    found, bound = pricer.positive_cycles(duals, tolerance=1e-6, limit=50)
+    positive = {c for c, r in every.items() if r > 1e-6}
+    assert _listed(found) <= positive
+    assert bool(_listed(found)) == bool(positive)
+    if every:
+        assert bound >= max(every.values()) - 1e-3
+
+
+def test_listing_more_than_the_limit_is_refused() -> None:
+    graph = CompatibilityGraph.from_instance(generate_saidman(40, seed=3))
+    pricer = CyclePricer(graph, 3, np.ones(graph.n_arcs))
+    with pytest.raises(FormulationTooLarge):
+        pricer.cycles_at_least(np.zeros(graph.n_pairs), -1.0, limit=5)
+
+
+def test_pricer_refuses_long_cycles() -> None:
+    graph = CompatibilityGraph.from_instance(generate_saidman(5, seed=1))
+    with pytest.raises(ValueError, match="at most 4"):
+        CyclePricer(graph, 5, np.ones(graph.n_arcs))
+
+
+def _brute_force_assignment(inst: Instance, weight: bool) -> float:
+    """The largest value of arcs with each giver once and each receiver once."""
+    graph = CompatibilityGraph.from_instance(inst)
+    values = graph.weight if weight else np.ones(graph.n_arcs)
+    best = 0.0
+    arcs = [a for a in range(graph.n_arcs) if values[a] > 0]
+    for r in range(len(arcs) + 1):
+        for chosen in itertools.combinations(arcs, r):
+            givers = [int(graph.src[a]) for a in chosen]
+            receivers = [int(graph.dst[a]) for a in chosen]
+            if len(set(givers)) == r and len(set(receivers)) == r:
+                best = max(best, float(values[list(chosen)].sum()))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_assignment_bound_is_the_best_matching(seed: int) -> None:
+    inst = random_instance(seed, n_pairs=4, n_altruists=1, density=0.4)
+    graph = CompatibilityGraph.from_instance(inst)
+    for weight in (False, True):
+        values = graph.weight if weight else np.ones(graph.n_arcs)
+        assert assignment_bound(graph, values) == pytest.approx(
+            _brute_force_assignment(inst, weight)
+        )
+
+
+@PROPERTY
+@given(inst=instances(), k=st.integers(2, 4), length=st.integers(0, 3))
+def test_assignment_bound_is_above_every_plan(inst: Instance, k: int, length: int) -> None:
+    """No feasible plan is worth more than the bound (max-weight and max-transplants)."""
+    graph = CompatibilityGraph.from_instance(inst)
+    for name, values in (("transplants", np.ones(graph.n_arcs)), ("weight", graph.weight)):
+        best = oracle_optimum(inst, max_cycle=k, max_chain=length, objective=name).value
+        assert assignment_bound(graph, values) >= best - 1e-9
+
+
+@pytest.mark.parametrize(("seed", "k", "length"), [(1, 3, 3), (2, 4, 6), (3, 4, 2), (4, 3, 0)])
+@pytest.mark.parametrize("objective", [Objective.MAX_TRANSPLANTS, Objective.MAX_WEIGHT])
+def test_priced_agrees_with_picef_on_saidman_pools(
+    seed: int, k: int, length: int, objective: Objective
+) -> None:
+    inst = generate_saidman(70, 7, seed=seed)
+    values = {}
+    for formulation in ("picef", "priced"):
+        config = SolverConfig(
+            max_cycle=k, max_chain=length, objective=objective, formulation=formulation
+        )
+        result = solve(inst, config)
+        assert result.status is Status.OPTIMAL, result.message
+        assert verify(inst, config, result).ok
+        assert result.formulation == formulation
+        values[formulation] = result.objective_value
+    assert values["priced"] == pytest.approx(values["picef"], abs=1e-6)
+
+
+def test_priced_is_deterministic_under_record_order() -> None:
+    inst = generate_saidman(60, 6, seed=11)
+    shuffled = Instance(
+        list(reversed(inst.patients)), list(reversed(inst.donors)), list(reversed(inst.arcs))
+    )
+    config = SolverConfig(max_cycle=4, max_chain=3, formulation="priced")
+    first, second = solve(inst, config), solve(shuffled, config)
+    assert first.cycles == second.cycles and first.chains == second.chains
+
+
+def test_priced_refuses_what_it_cannot_express() -> None:
+    inst = generate_saidman(10, 1, seed=1)
+    with pytest.raises(ConfigError, match="priced"):
+        solve(inst, SolverConfig(max_cycle=5, formulation="priced"))
+    with pytest.raises(ConfigError, match="priced"):
+        solve(inst, SolverConfig(objective="uk", formulation="priced"))
