@@ -26,9 +26,10 @@ from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 from kidneyshare.matching.graph import CompatibilityGraph
 
-__all__ = ["assignment_bound"]
+__all__ = ["assignment_arcs", "assignment_bound"]
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 # Cost of "gives to nobody" and "ends a chain": tiny and positive (scipy drops explicit
 # zeros), far below any arc's value.
@@ -39,13 +40,19 @@ def assignment_bound(graph: CompatibilityGraph, arc_value: FloatArray) -> float:
     """The largest total ``arc_value`` of a set of arcs in which each vertex gives at
     most once and each pair receives at most once (arcs of value <= 0 never help).
 
-    Rows are the givers (every vertex), columns the receivers (every pair) and one
-    "nobody" column per vertex, so that a full matching always exists.
-
     Examples
     --------
     A pool of two pairs that can swap has bound 2 with unit values.
     """
+    return float(arc_value[assignment_arcs(graph, arc_value)].sum())
+
+
+def assignment_arcs(graph: CompatibilityGraph, arc_value: FloatArray) -> IntArray:
+    """The arcs (graph arc numbers, ascending) of a set reaching
+    :func:`assignment_bound`: a maximum-weight bipartite matching of givers (every
+    vertex) to receivers (every pair), with one "nobody" column per vertex so that a
+    full matching always exists. Its cycles and chains are unbounded in length, so it
+    is a plan only where they happen to be short: a good start for the LP."""
     n, pairs = graph.n_vertices, graph.n_pairs
     useful = arc_value > 0
     src, dst, value = graph.src[useful], graph.dst[useful], arc_value[useful]
@@ -56,4 +63,4 @@ def assignment_bound(graph: CompatibilityGraph, arc_value: FloatArray) -> float:
     giver, receiver = min_weight_full_bipartite_matching(matrix)
     donated = receiver < pairs
     chosen = graph.find_arcs(giver[donated].astype(np.int64), receiver[donated].astype(np.int64))
-    return float(arc_value[chosen].sum())
+    return np.sort(chosen)

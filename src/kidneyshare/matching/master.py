@@ -42,6 +42,7 @@ import scipy.sparse as sp
 
 from kidneyshare.errors import FormulationTooLarge
 from kidneyshare.matching.backends import Backend
+from kidneyshare.matching.bounds import assignment_arcs
 from kidneyshare.matching.enumeration import ExchangeBlock
 from kidneyshare.matching.formulations.columns import ExchangeColumns
 from kidneyshare.matching.formulations.picef import PicefChains
@@ -701,6 +702,55 @@ def _lp_bound(master: _Master, lp: _LpResult, n_vertices: int) -> float:
     return master.dual_bound(lp.duals) + n_vertices * slack
 
 
+def _assignment_hint(
+    pricer: CyclePricer, chains: PicefChains
+) -> tuple[list[ExchangeBlock], IntArray]:
+    """Columns from a maximum-weight assignment (:func:`assignment_arcs`): its cycles of
+    at most K pairs, and the first L donations of its chains as PICEF variables. On
+    dense pools the assignment is worth the optimum or nearly, so the first LP starts
+    close to it instead of climbing there over many rounds of pricing."""
+    graph = pricer.graph
+    arcs = assignment_arcs(graph, pricer.all_arc_values)
+    giving = dict(zip(graph.src[arcs].tolist(), arcs.tolist(), strict=True))
+    seen: set[int] = set()
+    chain_keys: list[int] = []
+    width = int(chains.position.max(initial=0)) + 1
+    for altruist in range(graph.n_pairs, graph.n_vertices):
+        vertex, position = altruist, 1
+        while vertex in giving and position < width:
+            arc = giving[vertex]
+            chain_keys.append(arc * width + position)
+            vertex, position = int(graph.dst[arc]), position + 1
+            seen.add(vertex)
+    keys = chains.arc * width + chains.position
+    chain_vars = np.flatnonzero(np.isin(keys, chain_keys))
+    cycles: list[tuple[IntArray, IntArray]] = []
+    for start in range(graph.n_pairs):
+        walk, vertex = [start], start
+        while vertex in giving and vertex not in seen and len(walk) <= pricer.max_cycle:
+            seen.add(vertex)
+            vertex = int(graph.dst[giving[vertex]])
+            if vertex == start:
+                verts = np.asarray(walk, dtype=np.int64)
+                cycles.append((verts, np.asarray([giving[v] for v in walk], dtype=np.int64)))
+                break
+            walk.append(vertex)
+    return _blocks_of(cycles), chain_vars
+
+
+def _blocks_of(cycles: list[tuple[IntArray, IntArray]]) -> list[ExchangeBlock]:
+    """Cycles rotated to start at their smallest vertex, one block per length."""
+    by_length: dict[int, tuple[list[IntArray], list[IntArray]]] = {}
+    for verts, arcs in cycles:
+        turn = int(np.argmin(verts))
+        group = by_length.setdefault(len(verts), ([], []))
+        group[0].append(np.roll(verts, -turn))
+        group[1].append(np.roll(arcs, -turn))
+    return [
+        ExchangeBlock(True, np.vstack(v), np.vstack(a)) for _, (v, a) in sorted(by_length.items())
+    ]
+
+
 class _PricedLp:
     """The LP by column generation with cycles priced by search.
 
@@ -719,11 +769,14 @@ class _PricedLp:
         self.pricer, self.chains, self.n_vertices, self.run = pricer, chains, n_vertices, run
         self.batch = max(2_000, 2 * n_vertices)
         self.pool = _CyclePool(chain_columns, pricer.arc_values())
+        hint_cycles, hint_chain_vars = _assignment_hint(pricer, chains)
+        self.pool.add(hint_cycles)
         found, _ = pricer.positive_cycles(np.zeros(pricer.n), tolerance=_TOL, limit=self.batch)
         self.pool.add(found)
         self.in_chain = np.ones(len(chains), dtype=bool)
         if len(chains) > FULL_CHAIN_LP_LIMIT:
             self.in_chain = chains.position == 1
+            self.in_chain[hint_chain_vars] = True
         self.iterations = 0
 
     def solve(self, stop_at: float = math.inf) -> tuple[ExchangeColumns, _LpResult]:

@@ -75,6 +75,7 @@ class CyclePricer:
             )
         self.graph = graph
         self.max_cycle = max_cycle
+        self.all_arc_values = arc_value
         n = graph.n_pairs
         self.n = n
         between = np.flatnonzero(graph.src < n)
