@@ -2,8 +2,10 @@
 
 For each shared/data file of at most ``--max-pairs`` pairs: K=3, L=3 with the cycle
 formulation and with PICEF (they must agree wherever both are proven optimal), and
-K=4, L=6 with the automatic choice. Every result is verified. Prints one row per run as
-it goes, then a summary.
+K=4, L=6 with the automatic choice (``--runs`` also offers K=3, L=3 with cycles priced by
+search, and with the automatic choice). Every result is verified; runs with the same K
+and L must agree wherever they are proven optimal. Prints one row per run as it goes
+(with the formulation the run used), then a summary.
 
 usage: python benchmarks/public_bar.py [--data ../shared/data] [--time-limit 120]
 """
@@ -21,7 +23,13 @@ from kidneyshare.formats import read_instance
 from kidneyshare.matching import SolverConfig, Status, solve, verify
 
 REPO = Path(__file__).resolve().parents[1]
-RUNS = (("K3L3-cycle", 3, 3, "cycle"), ("K3L3-picef", 3, 3, "picef"), ("K4L6-auto", 4, 6, "auto"))
+RUNS = (
+    ("K3L3-cycle", 3, 3, "cycle"),
+    ("K3L3-picef", 3, 3, "picef"),
+    ("K3L3-priced", 3, 3, "priced"),
+    ("K3L3-auto", 3, 3, "auto"),
+    ("K4L6-auto", 4, 6, "auto"),
+)
 
 
 def instances(data: Path, max_pairs: int, min_pairs: int = 0, every: int = 1) -> list[Path]:
@@ -52,19 +60,25 @@ def main() -> int:
     parser.add_argument("--min-pairs", type=int, default=0)
     parser.add_argument("--every", type=int, default=1, help="every N-th PrefLib pool per size")
     parser.add_argument(
-        "--runs", nargs="+", choices=[name for name, *_ in RUNS], default=[n for n, *_ in RUNS]
+        "--runs",
+        nargs="+",
+        choices=[name for name, *_ in RUNS],
+        default=["K3L3-cycle", "K3L3-picef", "K4L6-auto"],
     )
     args = parser.parse_args()
     counts: dict[str, dict[str, int]] = {name: {} for name, *_ in RUNS}
     disagreements: list[str] = []
     slowest: dict[str, tuple[float, str]] = {name: (0.0, "") for name, *_ in RUNS}
-    print("instance | pairs | altruists | run | status | transplants | bound | seconds | verified")
+    print(
+        "instance | pairs | altruists | run | formulation | status | transplants | bound | "
+        "seconds | verified"
+    )
     for path in instances(args.data, args.max_pairs, args.min_pairs, args.every):
         instance = read_instance(path)
         if len(instance.patients) < args.min_pairs:
             continue
         label = str(path.relative_to(args.data))
-        values: dict[str, float] = {}
+        values: dict[tuple[int, int], dict[str, float]] = {}
         for name, k, chain, formulation in RUNS:
             if name not in args.runs:
                 continue
@@ -79,7 +93,7 @@ def main() -> int:
                 counts[name]["too-large"] = counts[name].get("too-large", 0) + 1
                 print(
                     f"{label} | {len(instance.patients)} | {len(instance.altruists)} | {name} | "
-                    f"too-large | | | {seconds:.2f} | {exc}",
+                    f"| too-large | | | {seconds:.2f} | {exc}",
                     flush=True,
                 )
                 continue
@@ -88,17 +102,17 @@ def main() -> int:
             status = result.status.value if ok else "NOT-VERIFIED"
             counts[name][status] = counts[name].get(status, 0) + 1
             if result.status is Status.OPTIMAL:
-                values[name] = result.objective_value
+                values.setdefault((k, chain), {})[name] = result.objective_value
             slowest[name] = max(slowest[name], (seconds, label))
             print(
                 f"{label} | {len(instance.patients)} | {len(instance.altruists)} | {name} | "
-                f"{status} | {result.transplants} | {result.bound} | {seconds:.2f} | {ok}",
+                f"{result.formulation} | {status} | {result.transplants} | {result.bound} | "
+                f"{seconds:.2f} | {ok}",
                 flush=True,
             )
-        if {"K3L3-cycle", "K3L3-picef"} <= values.keys() and (
-            values["K3L3-cycle"] != values["K3L3-picef"]
-        ):
-            disagreements.append(label)
+        for same in values.values():
+            if len(set(same.values())) > 1:
+                disagreements.append(f"{label} {same}")
     print("\nsummary")
     for name, *_ in RUNS:
         print(f"  {name}: {counts[name]}; slowest {slowest[name][0]:.1f} s ({slowest[name][1]})")

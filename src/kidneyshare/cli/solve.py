@@ -96,7 +96,10 @@ def solve_command(
         str | None,
         typer.Option(
             "--formulation",
-            help=f"auto, cycle or picef. [default: {_DEFAULT.formulation}]",
+            help=(
+                "auto, cycle, picef or priced (cycles priced by search). "
+                f"[default: {_DEFAULT.formulation}]"
+            ),
             show_default=False,
         ),
     ] = None,
