@@ -128,8 +128,6 @@ class MasterSolution:
     once the objective is kept by a side row; ``None`` when not computed."""
     chain_keep: BoolArray | None = None
     """The same for the chain variables."""
-    priced_columns: ExchangeColumns | None = None
-    """With a pricer: the columns ``columns`` refers to (chains first, then cycles)."""
 
 
 class _Master:
@@ -285,6 +283,7 @@ def solve_master(
     side: SideRows | None = None,
     lp_seen: list[tuple[_LpResult, float]] | None = None,
     pricer: CyclePricer | None = None,
+    listed: list[ExchangeColumns] | None = None,
 ) -> MasterSolution:
     """Choose exchanges and chain arcs maximising the objective (see module docstring).
 
@@ -296,50 +295,10 @@ def solve_master(
     solution must satisfy (the earlier levels of a hierarchy); ``lp_seen``, when given,
     receives the LP and its bound for :func:`with_survivors`; with ``pricer`` the cycles
     are not enumerated beforehand: ``columns`` holds the chain columns only (or none), and
-    the cycles come from the pricer (:func:`_priced_lp`).
+    the cycles come from the pricer (:class:`_PricedLp`), and ``listed`` receives the
+    columns the solution's ``columns`` refer to.
     """
-    listed: list[ExchangeColumns] = []
-    solution = _solve_master(
-        columns,
-        chains,
-        n_vertices,
-        backend,
-        integral=integral,
-        deadline=deadline,
-        threads=threads,
-        seed=seed,
-        direct_limit=direct_limit,
-        simple_bound=simple_bound,
-        start_from=start_from,
-        side=side,
-        lp_seen=lp_seen,
-        pricer=pricer,
-        listed=listed,
-    )
-    if listed:
-        solution = replace(solution, priced_columns=listed[0])
-    return solution
-
-
-def _solve_master(
-    columns: ExchangeColumns,
-    chains: PicefChains,
-    n_vertices: int,
-    backend: Backend,
-    *,
-    integral: bool,
-    deadline: float | None,
-    threads: int,
-    seed: int,
-    direct_limit: int | None = None,
-    simple_bound: float = math.inf,
-    start_from: tuple[IntArray, IntArray] | None = None,
-    side: SideRows | None = None,
-    lp_seen: list[tuple[_LpResult, float]] | None = None,
-    pricer: CyclePricer | None = None,
-    listed: list[ExchangeColumns],
-) -> MasterSolution:
-    """:func:`solve_master`; a pricer's listed columns are appended to ``listed``."""
+    listed = listed if listed is not None else []
     side = side if side is not None else SideRows.none(len(columns), len(chains))
     master = _Master(columns, chains, n_vertices, side)
     run = _Run(backend, deadline, threads, seed, integral, chains.n_flow_rows > 0)

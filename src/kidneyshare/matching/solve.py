@@ -166,6 +166,7 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
                 instance, config, graph, columns, chains, formulation, deadline
             )
         lp_seen: list[Any] = []
+        listed: list[ExchangeColumns] = []
         level = solve_master(
             columns.subset(alive).with_values(column_values[alive]),
             chains.subset(chain_alive, chain_values[chain_alive]),
@@ -182,10 +183,11 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
             side=side.subset(alive, chain_alive),
             lp_seen=lp_seen,
             pricer=pricer,
+            listed=listed,
         )
-        if level.priced_columns is not None:
+        if listed:
             # The cycles the pricer listed replace the (empty) enumerated ones.
-            columns = level.priced_columns
+            columns = listed[-1]
             levels[index] = _level_values(criterion, graph, data, columns, chains)
             column_values = levels[index][0]
             alive = np.arange(len(columns), dtype=np.int64)
