@@ -146,3 +146,15 @@ def test_priced_refuses_what_it_cannot_express() -> None:
         solve(inst, SolverConfig(max_cycle=5, formulation="priced"))
     with pytest.raises(ConfigError, match="priced"):
         solve(inst, SolverConfig(objective="uk", formulation="priced"))
+
+
+@pytest.mark.parametrize("time_limit", [0.01, 0.3, 1.0])
+def test_priced_stopped_by_the_time_limit_returns_a_verified_plan(time_limit: float) -> None:
+    """Cut short anywhere in column generation, the answer is still a verified plan with
+    a bound no lower than its value."""
+    inst = generate_saidman(150, 20, seed=5)
+    config = SolverConfig(max_cycle=4, max_chain=6, formulation="priced", time_limit=time_limit)
+    result = solve(inst, config)
+    assert result.status in (Status.OPTIMAL, Status.FEASIBLE_TIME_LIMIT), result.message
+    assert verify(inst, config, result).ok
+    assert result.bound is not None and result.bound >= result.objective_value - 1e-6

@@ -331,7 +331,9 @@ def solve_master(
             # plan meeting it before proving the LP optimal by pricing.
             target = math.floor(simple_bound + _TOL) if integral else simple_bound
             solution = _generated_plan(columns, chains, n_vertices, run, lp, target, integral)
-            if solution is not None:
+            if solution is not None and (
+                solution.outcome is BackendOutcome.OPTIMAL or run.out_of_time()
+            ):
                 listed.append(columns)
                 return solution
             columns, lp = priced.solve()
@@ -342,7 +344,9 @@ def solve_master(
             z_lp = _lp_bound(master, lp, n_vertices)
             target = math.floor(z_lp + _TOL) if integral else z_lp
             solution = _generated_plan(columns, chains, n_vertices, run, lp, target, integral)
-            if solution is not None:
+            if solution is not None and (
+                solution.outcome is BackendOutcome.OPTIMAL or run.out_of_time()
+            ):
                 listed.append(columns)
                 return solution
             columns, lp, complete_down_to, _ = _list_near_bound(
@@ -752,7 +756,9 @@ class _PricedLp:
         pricer, chains, n_vertices, run = self.pricer, self.chains, self.n_vertices, self.run
         converged, value, unlisted = False, math.inf, math.inf
         duals = np.zeros(n_vertices + chains.n_flow_rows)
+        # The last solved LP's values and its layout (the pool may grow after it).
         x = np.zeros(0)
+        lp_ids = lp_chain_ids = np.zeros(0, dtype=np.int64)
         while True:
             self.iterations += 1
             columns = self.pool.columns()
@@ -769,6 +775,7 @@ class _PricedLp:
                 ]
             )
             x = lp.x if lp.x is not None else np.zeros(len(ids) + len(chain_ids))
+            lp_ids, lp_chain_ids = ids, chain_ids
             value = float(lp.objective or 0.0)
             if value >= stop_at - _TOL:
                 break
@@ -790,10 +797,9 @@ class _PricedLp:
         columns = self.pool.columns()
         master = _Master(columns, chains, n_vertices, SideRows.none(len(columns), len(chains)))
         x_pool = np.zeros(len(columns))
-        x_pool[: min(len(columns), len(x))] = x[: len(columns)]
+        x_pool[lp_ids] = x[: len(lp_ids)]
         chain_x = np.zeros(len(chains))
-        in_lp = np.flatnonzero(self.in_chain)
-        chain_x[in_lp] = x[len(columns) : len(columns) + len(in_lp)]
+        chain_x[lp_chain_ids] = x[len(lp_ids) :]
         rc_chain = master.chain_reduced_costs(duals)
         # Chain variables left out of the LP may have positive reduced cost too.
         unlisted = max(unlisted, float(rc_chain[~self.in_chain].max(initial=-math.inf)))
@@ -822,7 +828,7 @@ def _generated_plan(
     target: float,
     integral: bool,
 ) -> MasterSolution | None:
-    """A plan worth ``target`` (a proven bound) among the generated columns, or ``None``.
+    """A plan worth ``target`` (a proven bound) among the generated columns.
 
     The interior LP solution spreads over every column of the optimal face (60,000 on a
     1,024-pair pool with altruists, where a MIP over them took 20 s), so a basic
@@ -851,14 +857,20 @@ def _generated_plan(
         (_select(lp.rc, lp.support, -math.inf, cap, None), chain_ids[lp.chain_in_master[chain_ids]])
     )
     none = np.zeros(0, np.int64)
+    details = {"lp_iterations": float(lp.iterations), "lp_bound": float(target)}
+    best: MasterSolution | None = None
     for ids, chain_ids in tries:
         start = _greedy_start(master, ids, chain_ids, lp.x, none, none)
         model = master.model(ids, chain_ids, relax=False)
         sol = run.solve(model, initial=start, node_limit=_SMALL_MIP_NODES)
         if _found(sol) >= target - _TOL:
-            details = {"lp_iterations": float(lp.iterations), "lp_bound": float(target)}
             return _finish(sol, ids, chain_ids, float(target), integral, details)
-    return None
+        if sol.x is not None and (best is None or _found(sol) > best.objective):
+            # Below the bound, so not proven: kept in case the time runs out.
+            best = _finish(sol, ids, chain_ids, float(target), integral, details, proven=False)
+        if run.out_of_time():
+            break
+    return best
 
 
 def _list_near_bound(
