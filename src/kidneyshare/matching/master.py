@@ -326,15 +326,23 @@ def solve_master(
     else:
         priced = _PricedLp(pricer, columns, chains, n_vertices, run)
         columns, lp = priced.solve(stop_at=simple_bound)
+
+        def settled(target: float) -> MasterSolution | None:
+            """A plan of the generated columns worth ``target`` (a proven bound), or the
+            best one found when the time is up; ``None`` to go on."""
+            solution = _generated_plan(columns, chains, n_vertices, run, lp, target, integral)
+            if solution is None or not (
+                solution.outcome is BackendOutcome.OPTIMAL or run.out_of_time()
+            ):
+                return None
+            listed.append(columns)
+            return solution
+
         if lp.value >= simple_bound - _TOL:
             # The LP reached a bound it cannot exceed: try the generated columns for a
             # plan meeting it before proving the LP optimal by pricing.
-            target = math.floor(simple_bound + _TOL) if integral else simple_bound
-            solution = _generated_plan(columns, chains, n_vertices, run, lp, target, integral)
-            if solution is not None and (
-                solution.outcome is BackendOutcome.OPTIMAL or run.out_of_time()
-            ):
-                listed.append(columns)
+            solution = settled(math.floor(simple_bound + _TOL) if integral else simple_bound)
+            if solution is not None:
                 return solution
             columns, lp = priced.solve()
         side = SideRows.none(len(columns), len(chains))  # a priced master has no side rows
@@ -343,11 +351,8 @@ def solve_master(
         if lp.converged:
             z_lp = _lp_bound(master, lp, n_vertices)
             target = math.floor(z_lp + _TOL) if integral else z_lp
-            solution = _generated_plan(columns, chains, n_vertices, run, lp, target, integral)
-            if solution is not None and (
-                solution.outcome is BackendOutcome.OPTIMAL or run.out_of_time()
-            ):
-                listed.append(columns)
+            solution = settled(target)
+            if solution is not None:
                 return solution
             columns, lp, complete_down_to, _ = _list_near_bound(
                 pricer, columns, lp, chains, n_vertices, target - z_lp - _TOL, np.zeros(0, np.int64)
