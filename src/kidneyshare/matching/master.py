@@ -52,7 +52,7 @@ from kidneyshare.matching.linear import (
     BackendSolution,
     LinearModel,
 )
-from kidneyshare.matching.pricing import CyclePricer
+from kidneyshare.matching.pricing import CyclePricer, cycle_blocks
 
 __all__ = ["MasterSolution", "SideRows", "solve_master", "with_survivors"]
 
@@ -148,6 +148,11 @@ class _Master:
         self.row_upper = np.concatenate(
             [np.ones(n_vertices), np.full(chains.n_flow_rows + len(side), np.inf)]
         )
+
+    @classmethod
+    def plain(cls, columns: ExchangeColumns, chains: PicefChains, n_vertices: int) -> _Master:
+        """The master with no side rows (a single objective)."""
+        return cls(columns, chains, n_vertices, SideRows.none(len(columns), len(chains)))
 
     def model(self, ids: IntArray, chain_ids: IntArray, *, relax: bool) -> LinearModel:
         rows = sp.hstack(
@@ -345,8 +350,7 @@ def solve_master(
             if solution is not None:
                 return solution
             columns, lp = priced.solve()
-        side = SideRows.none(len(columns), len(chains))  # a priced master has no side rows
-        master = _Master(columns, chains, n_vertices, side)
+        master = _Master.plain(columns, chains, n_vertices)  # a priced master has no side rows
         complete_down_to = math.inf
         if lp.converged:
             z_lp = _lp_bound(master, lp, n_vertices)
@@ -357,8 +361,7 @@ def solve_master(
             columns, lp, complete_down_to, _ = _list_near_bound(
                 pricer, columns, lp, chains, n_vertices, target - z_lp - _TOL, np.zeros(0, np.int64)
             )
-            side = SideRows.none(len(columns), len(chains))
-            master = _Master(columns, chains, n_vertices, side)
+            master = _Master.plain(columns, chains, n_vertices)
         listed.append(columns)
     details = {"lp_iterations": float(lp.iterations), "lp_value": lp.value}
     if not lp.converged:
@@ -469,8 +472,7 @@ def solve_master(
         columns, lp, complete_down_to, incumbent = _list_near_bound(
             pricer, columns, lp, chains, n_vertices, better - z_lp - _TOL, incumbent
         )
-        side = SideRows.none(len(columns), len(chains))
-        master = _Master(columns, chains, n_vertices, side)
+        master = _Master.plain(columns, chains, n_vertices)
         listed[:] = [columns]
         if better - z_lp < complete_down_to - _TOL:
             return known(BackendOutcome.TIME_LIMIT, float(target), proven=False)
@@ -534,6 +536,14 @@ class _LpResult:
     """An upper bound on the reduced cost of the columns not listed (priced ones)."""
 
 
+def _sign_feasible(row_duals: FloatArray, n_vertices: int) -> FloatArray:
+    """Duals of the right sign only: vertex rows (<= 1) >= 0, flow rows (>= 0) and side
+    rows (>= s) <= 0."""
+    return np.concatenate(
+        [np.maximum(row_duals[:n_vertices], 0.0), np.minimum(row_duals[n_vertices:], 0.0)]
+    )
+
+
 def _solve_lp(master: _Master, run: _Run, start: tuple[IntArray, IntArray] | None) -> _LpResult:
     """The LP over every column, whole or by column generation over the exchanges (and,
     when they are many, over PICEF's chain-arc variables too: their reduced costs are
@@ -572,14 +582,7 @@ def _solve_lp(master: _Master, run: _Run, start: tuple[IntArray, IntArray] | Non
         lp = run.solve(master.model(ids, chain_ids, relax=True), relax=True)
         if lp.outcome is not BackendOutcome.OPTIMAL or lp.row_duals is None:
             break
-        # Duals of the right sign only: vertex rows (<= 1) >= 0, flow rows (>= 0) and
-        # side rows (>= s) <= 0.
-        duals = np.concatenate(
-            [
-                np.maximum(lp.row_duals[: master.n_vertices], 0.0),
-                np.minimum(lp.row_duals[master.n_vertices :], 0.0),
-            ]
-        )
+        duals = _sign_feasible(lp.row_duals, master.n_vertices)
         x = lp.x if lp.x is not None else np.zeros(len(ids) + len(chain_ids))
         x_full[:] = 0.0
         x_full[ids] = x[: len(ids)]
@@ -708,20 +711,7 @@ def _assignment_hint(
                 cycles.append((verts, np.asarray([giving[v] for v in walk], dtype=np.int64)))
                 break
             walk.append(vertex)
-    return _blocks_of(cycles), chain_vars
-
-
-def _blocks_of(cycles: list[tuple[IntArray, IntArray]]) -> list[ExchangeBlock]:
-    """Cycles rotated to start at their smallest vertex, one block per length."""
-    by_length: dict[int, tuple[list[IntArray], list[IntArray]]] = {}
-    for verts, arcs in cycles:
-        turn = int(np.argmin(verts))
-        group = by_length.setdefault(len(verts), ([], []))
-        group[0].append(np.roll(verts, -turn))
-        group[1].append(np.roll(arcs, -turn))
-    return [
-        ExchangeBlock(True, np.vstack(v), np.vstack(a)) for _, (v, a) in sorted(by_length.items())
-    ]
+    return cycle_blocks(cycles), chain_vars
 
 
 class _PricedLp:
@@ -767,18 +757,13 @@ class _PricedLp:
         while True:
             self.iterations += 1
             columns = self.pool.columns()
-            master = _Master(columns, chains, n_vertices, SideRows.none(len(columns), len(chains)))
+            master = _Master.plain(columns, chains, n_vertices)
             ids = np.arange(len(columns), dtype=np.int64)
             chain_ids = np.flatnonzero(self.in_chain)
             lp = run.solve(master.model(ids, chain_ids, relax=True), relax=True)
             if lp.outcome is not BackendOutcome.OPTIMAL or lp.row_duals is None:
                 break
-            duals = np.concatenate(
-                [
-                    np.maximum(lp.row_duals[:n_vertices], 0.0),
-                    np.minimum(lp.row_duals[n_vertices:], 0.0),
-                ]
-            )
+            duals = _sign_feasible(lp.row_duals, n_vertices)
             x = lp.x if lp.x is not None else np.zeros(len(ids) + len(chain_ids))
             lp_ids, lp_chain_ids = ids, chain_ids
             value = float(lp.objective or 0.0)
@@ -800,7 +785,7 @@ class _PricedLp:
             # 1,024 pairs + 51 altruists, K=4 L=6: 20 -> 10 rounds).
             self.in_chain |= np.isin(chains.arc, chains.arc[chain_candidates[best]])
         columns = self.pool.columns()
-        master = _Master(columns, chains, n_vertices, SideRows.none(len(columns), len(chains)))
+        master = _Master.plain(columns, chains, n_vertices)
         x_pool = np.zeros(len(columns))
         x_pool[lp_ids] = x[: len(lp_ids)]
         chain_x = np.zeros(len(chains))
@@ -840,7 +825,7 @@ def _generated_plan(
     optimal solution of the same LP comes first: often integral already, else a small
     MIP over its support and the best few columns per vertex. Then the MIP over the
     interior support and those columns."""
-    master = _Master(columns, chains, n_vertices, SideRows.none(len(columns), len(chains)))
+    master = _Master.plain(columns, chains, n_vertices)
     cap = _MIP_COLUMNS_PER_VERTEX[0] * n_vertices
     every = np.arange(len(columns), dtype=np.int64)
     in_lp = np.flatnonzero(lp.chain_in_master)
@@ -915,7 +900,7 @@ def _list_near_bound(
     x = np.zeros(len(columns))
     x[pool.cycle_ids(support)] = support_x
     x[:n_chain_columns] = lp.x[:n_chain_columns]
-    master = _Master(columns, chains, n_vertices, SideRows.none(len(columns), len(chains)))
+    master = _Master.plain(columns, chains, n_vertices)
     listed = replace(
         lp,
         rc=master.reduced_costs(lp.duals),

@@ -41,7 +41,7 @@ from kidneyshare.errors import FormulationTooLarge
 from kidneyshare.matching.enumeration import ExchangeBlock
 from kidneyshare.matching.graph import CompatibilityGraph
 
-__all__ = ["CyclePricer"]
+__all__ = ["CyclePricer", "cycle_blocks"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -230,7 +230,7 @@ class CyclePricer:
         scored.sort(key=lambda t: (-t[0], t[1], tuple(t[2].tolist())))
         if limit is not None:
             scored = scored[:limit]
-        return _as_blocks([(v, e) for _, _, v, e in scored])
+        return cycle_blocks([(v, e) for _, _, v, e in scored])
 
     def arc_values(self) -> FloatArray:
         """``arc_value`` of every graph arc (zero on arcs from altruists)."""
@@ -317,7 +317,7 @@ class CyclePricer:
                         raise FormulationTooLarge(
                             f"more than {limit:,} cycles within {-floor:g} of the LP bound"
                         )
-        return _as_blocks(
+        return cycle_blocks(
             [(v, e) for verts, arcs in found for v, e in zip(verts, arcs, strict=True)]
         )
 
@@ -364,13 +364,15 @@ def _canonical(cycle: tuple[int, ...]) -> tuple[int, ...]:
     return cycle[i:] + cycle[:i]
 
 
-def _as_blocks(items: list[tuple[IntArray, IntArray]]) -> list[ExchangeBlock]:
-    """(vertices, arcs) rows grouped into one cycle block per length."""
+def cycle_blocks(items: list[tuple[IntArray, IntArray]]) -> list[ExchangeBlock]:
+    """Cycles given as (vertices, arcs) in donation order, each rotated to start at its
+    smallest vertex (as enumeration lists them), one block per length."""
     by_length: dict[int, tuple[list[IntArray], list[IntArray]]] = {}
     for verts, arcs in items:
+        turn = int(np.argmin(verts))
         group = by_length.setdefault(len(verts), ([], []))
-        group[0].append(verts)
-        group[1].append(arcs)
+        group[0].append(np.roll(verts, -turn))
+        group[1].append(np.roll(arcs, -turn))
     return [
         ExchangeBlock(True, np.vstack(v).astype(np.int64), np.vstack(e).astype(np.int64))
         for _, (v, e) in sorted(by_length.items())
