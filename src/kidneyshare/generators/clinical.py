@@ -28,8 +28,8 @@ blood group gets an arc to the patient, to the arcs of the UK scheme, and it is 
 below ``1 - cPRA`` (about 0.45 on average for unsensitised patients, 0.33 at cPRA 0.5),
 because it also absorbs the transplant centres' other grounds for declining a donor
 (donor age or size, anatomy, virology, antibodies below the unacceptable threshold).
-Crossmatch alone gives pools about twice as dense as the paper's model (0.13 against
-0.066 at 300 pairs). So each patient also gets a do-not-match list
+Crossmatch alone gives pools about twice as dense as the paper's model (0.11-0.15
+against 0.066 at 300 pairs). So each patient also gets a do-not-match list
 (:attr:`~kidneyshare.compatibility.records.PatientRecord.declined_donors`): of the
 ``n_compatible`` other donors of an ABO-compatible group, ``n_negative`` have a negative
 virtual crossmatch, and each of those is declined independently with probability

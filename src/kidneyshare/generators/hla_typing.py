@@ -1,4 +1,4 @@
-"""Random HLA typings and the synthetic reference panel, from antigen frequencies.
+"""Random HLA typings and the synthetic reference panel, from published antigen frequencies.
 
 Each locus is drawn independently (linkage equilibrium) from the antigen (gene)
 frequencies below, two antigens per locus (Hardy-Weinberg); DR51/52/53 follow from the
@@ -9,25 +9,25 @@ distinct phenotypes; cPRA values against this panel are indicative, not clinical
 
 Sources of the figures
 ----------------------
-Frequencies are gene frequencies of serological antigens (split level) for populations
-of European ancestry, rounded and normalised to 1 at each locus. A1 (0.16) and A2
-(0.29) are the OPTN deceased-donor figures rounded (A*01 0.157, A*02 0.293; population
-"USA OPTN Caucasian", n = 8,525, in the Allele Frequency Net Database: F. F.
-Gonzalez-Galarza et al., Nucleic Acids Research 48:D783-D788, 2020; on the OPTN donor
-frequencies see also M. S. Leffell, W. S. Cherikh, G. Land, A. A. Zachary, Transplantation
-83:964-972, 2007); the database's UK "Wales" donors (n = 1,798) have A*01 0.211 and A*02
-0.302. The other figures have *not* been checked one by one against a published table:
-they are rounded values of the same order as those populations' and are illustrative
-only (a known gap; replace the table by one population's published figures to close it).
-ABO frequencies are
-those NHS Blood and Transplant publishes for the UK population (O 48 %, A 38 %, B 10 %,
-AB 4 %). A scheme should compute cRF against its own recent donors.
+The HLA figures are the table ``compatibility/data/hla-antigen-frequencies.json``, which
+names the source of each locus table. At HLA-A, -B, -C, -DR and -DQ they are the OPTN
+CPRA calculator's single-locus antigen frequencies for US Caucasian deceased donors
+(version "optn_2015", derived by gene counting of broad and split antigens as in Leffell
+et al., Transplantation 83:964-972, 2007), kept as published: six decimals, broad
+antigens (donors typed only at the broad level, such as A28, B14, DR3, DQ1, Cw3)
+included, entries of 0 left out. Each locus sums to 1 within rounding and is normalised
+when drawn. They are US, not UK, figures: no UK table of published antigen frequencies
+was found (NHSBT's cRF panel is not published as frequencies). ABO frequencies are those
+NHS Blood and Transplant publishes for the UK population (O 48 %, A 38 %, B 10 %, AB
+4 %). A scheme should compute cRF against its own recent donors.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from typing import Final
+from importlib import resources
+from typing import Any, Final
 
 import numpy as np
 
@@ -38,6 +38,8 @@ from kidneyshare.model import BloodGroup
 
 __all__ = [
     "ANTIGEN_FREQUENCIES",
+    "FREQUENCY_FILE",
+    "FREQUENCY_TABLE",
     "PANEL_SEED",
     "PANEL_SIZE",
     "UK_BLOOD_GROUPS",
@@ -48,42 +50,32 @@ __all__ = [
 UK_BLOOD_GROUPS: Final = {"O": 0.48, "A": 0.38, "B": 0.10, "AB": 0.04}
 """UK population ABO frequencies (NHS Blood and Transplant)."""
 
+FREQUENCY_FILE: Final = "hla-antigen-frequencies.json"
+"""The table of antigen frequencies in ``kidneyshare/compatibility/data``."""
+
+
+def _read_frequency_table() -> dict[str, Any]:
+    data = resources.files("kidneyshare.compatibility") / "data" / FREQUENCY_FILE
+    table: dict[str, Any] = json.loads(data.read_text(encoding="utf-8"))
+    return table
+
+
+FREQUENCY_TABLE: Final = _read_frequency_table()
+"""The whole table: ``sources`` (citations) and ``loci`` (each with its ``source``,
+``table``, the names ``published_as`` where the source's code differs, and
+``frequencies``)."""
+
 ANTIGEN_FREQUENCIES: Final[Mapping[str, Mapping[str, float]]] = {
-    "A": {
-        "A1": 0.16, "A2": 0.29, "A3": 0.14, "A11": 0.06, "A23": 0.02, "A24": 0.09,
-        "A25": 0.02, "A26": 0.03, "A29": 0.035, "A30": 0.025, "A31": 0.025, "A32": 0.035,
-        "A33": 0.01, "A34": 0.003, "A36": 0.002, "A43": 0.001, "A66": 0.003, "A68": 0.04,
-        "A69": 0.003, "A74": 0.002, "A80": 0.001,
-    },
-    "B": {
-        "B7": 0.13, "B8": 0.11, "B13": 0.02, "B18": 0.045, "B27": 0.045, "B35": 0.075,
-        "B37": 0.015, "B38": 0.02, "B39": 0.02, "B41": 0.01, "B42": 0.002, "B44": 0.12,
-        "B45": 0.008, "B46": 0.001, "B47": 0.003, "B48": 0.002, "B49": 0.015, "B50": 0.01,
-        "B51": 0.05, "B52": 0.01, "B53": 0.005, "B54": 0.002, "B55": 0.02, "B56": 0.006,
-        "B57": 0.035, "B58": 0.008, "B59": 0.001, "B60": 0.05, "B61": 0.015, "B62": 0.06,
-        "B63": 0.003, "B64": 0.005, "B65": 0.02, "B71": 0.002, "B72": 0.002, "B73": 0.001,
-        "B75": 0.002, "B76": 0.001, "B81": 0.001, "B82": 0.001,
-    },
-    "C": {
-        "Cw1": 0.04, "Cw2": 0.05, "Cw4": 0.11, "Cw5": 0.09, "Cw6": 0.10, "Cw7": 0.30,
-        "Cw8": 0.03, "Cw9": 0.05, "Cw10": 0.07, "C*12": 0.06, "C*14": 0.015, "C*15": 0.04,
-        "C*16": 0.04, "C*17": 0.008, "C*18": 0.001,
-    },
-    "DRB1": {
-        "DR1": 0.09, "DR103": 0.005, "DR15": 0.14, "DR16": 0.01, "DR17": 0.11,
-        "DR18": 0.005, "DR4": 0.16, "DR7": 0.13, "DR8": 0.025, "DR9": 0.01, "DR10": 0.008,
-        "DR11": 0.10, "DR12": 0.02, "DR13": 0.15, "DR14": 0.04,
-    },
-    "DQB1": {
-        "DQ2": 0.22, "DQ4": 0.03, "DQ5": 0.16, "DQ6": 0.26, "DQ7": 0.19, "DQ8": 0.10,
-        "DQ9": 0.03,
-    },
-}  # fmt: skip
-"""Antigen gene frequencies by locus (each normalised to 1 when drawn)."""
+    locus: dict(entry["frequencies"]) for locus, entry in FREQUENCY_TABLE["loci"].items()
+}
+"""Antigen gene frequencies by locus (A, B, C, DRB1, DQB1), as published (each
+normalised to 1 when drawn)."""
 
 _DR_ASSOCIATED: Final = {
-    **dict.fromkeys(("DR15", "DR16"), "DR51"),
-    **dict.fromkeys(("DR17", "DR18", "DR11", "DR12", "DR13", "DR14"), "DR52"),
+    **dict.fromkeys(("DR2", "DR15", "DR16"), "DR51"),
+    **dict.fromkeys(
+        ("DR3", "DR17", "DR18", "DR11", "DR12", "DR13", "DR14", "DR1403", "DR1404"), "DR52"
+    ),
     **dict.fromkeys(("DR4", "DR7", "DR9"), "DR53"),
 }
 
@@ -102,8 +94,10 @@ def _normalised(frequencies: Mapping[str, float]) -> tuple[list[str], np.ndarray
 def draw_typings(rng: np.random.Generator, count: int) -> list[HlaTyping]:
     """``count`` random typings: two antigens at A, B, C, DR and DQ, plus DR51/52/53.
 
-    A homozygous locus is listed once. The names are serological (split level), and
-    ``C*12``-style allele groups where a C antigen has no serological name.
+    A homozygous locus is listed once. The names are those of the frequency table:
+    serological (split level, or broad where the source's donors were typed only at the
+    broad level), ``C*12``-style allele groups where a C antigen has no serological name,
+    and ``A*66:01`` where the source lists an allele.
     """
     loci = [_normalised(frequencies) for frequencies in ANTIGEN_FREQUENCIES.values()]
     draws = [rng.choice(len(names), size=(count, 2), p=weights) for names, weights in loci]
