@@ -8,14 +8,23 @@ from hypothesis import strategies as st
 
 from kidneyshare.compatibility import (
     AboType,
+    ClinicalPool,
     CompatibilityPolicy,
+    DonorRecord,
+    HlaTyping,
+    PatientRecord,
+    build_pool,
+    calculated_reaction_frequency,
     hla_conflict,
     judge,
     parse_hla_name,
     parse_hla_names,
+    parse_panel,
     serology,
     virtual_crossmatch,
 )
+from kidneyshare.compatibility.crossmatch import with_implied
+from kidneyshare.model import DonorId, PatientId
 
 # donor specificity, unacceptable specificity, the conflict (None: none)
 PAIRS = [
@@ -95,6 +104,92 @@ def test_several_conflicts_in_donor_order_each_once() -> None:
     )
 
 
+# DRB1-only typing implies the second DRB gene's antigen (WHO / HLA FactsBook DR groups):
+# (donor typing, unacceptable, conflicts)
+IMPLIED_DR = [
+    # the DR53 group: DR4, DR7, DR9 carry DRB4
+    ("DR4", "DR53", ("DR53 (implied from DRB1: DR4)",)),
+    ("DR7", "DR53", ("DR53 (implied from DRB1: DR7)",)),
+    ("DR9", "DR53", ("DR53 (implied from DRB1: DR9)",)),
+    ("DRB1*04:01", "DR53", ("DR53 (implied from DRB1: DRB1*04:01)",)),
+    ("DRB1*07", "DR53", ("DR53 (implied from DRB1: DRB1*07)",)),
+    ("A2 B7 DR4 DR7", "DR53", ("DR53 (implied from DRB1: DR4, DR7)",)),
+    # the DR51 group: DR15, DR16 (broad DR2) carry DRB5
+    ("DR15", "DR51", ("DR51 (implied from DRB1: DR15)",)),
+    ("DR16", "DR51", ("DR51 (implied from DRB1: DR16)",)),
+    ("DR2", "DR51", ("DR51 (implied from DRB1: DR2)",)),
+    ("DRB1*15:01", "DR51", ("DR51 (implied from DRB1: DRB1*15:01)",)),
+    # the DR52 group: DR3 (DR17, DR18), DR5 (DR11, DR12), DR6 (DR13, DR14) carry DRB3
+    ("DR3", "DR52", ("DR52 (implied from DRB1: DR3)",)),
+    ("DR17", "DR52", ("DR52 (implied from DRB1: DR17)",)),
+    ("DR18", "DR52", ("DR52 (implied from DRB1: DR18)",)),
+    ("DR5", "DR52", ("DR52 (implied from DRB1: DR5)",)),
+    ("DR11", "DR52", ("DR52 (implied from DRB1: DR11)",)),
+    ("DR12", "DR52", ("DR52 (implied from DRB1: DR12)",)),
+    ("DR6", "DR52", ("DR52 (implied from DRB1: DR6)",)),
+    ("DR13", "DR52", ("DR52 (implied from DRB1: DR13)",)),
+    ("DR14", "DR52", ("DR52 (implied from DRB1: DR14)",)),
+    ("DR1403", "DR52", ("DR52 (implied from DRB1: DR1403)",)),
+    ("DRB1*03:01", "DR52", ("DR52 (implied from DRB1: DRB1*03:01)",)),
+    ("DRB1*14:04", "DR52", ("DR52 (implied from DRB1: DRB1*14:04)",)),
+    # DR1, DR103, DR8, DR10 travel with no second DRB gene
+    ("DR1 DR8", "DR51 DR52 DR53", ()),
+    ("DR103 DR10", "DR51 DR52 DR53", ()),
+    ("DRB1*01:01 DRB1*08:01 DRB1*10:01", "DR51 DR52 DR53", ()),
+    # only the group's own antigen
+    ("DR4", "DR51 DR52", ()),
+    ("DR15 DR17", "DR53", ()),
+    # typed at DRB3/4/5: nothing implied (a typed null allele stays unexpressed)
+    ("DR4 DR52", "DR53", ()),
+    ("DR4 DR7 DR53", "DR53", ("DR53",)),
+    ("DR4 DRB4*01:03:01:02N", "DR53", ()),
+    ("DR4 DRB3*02:02", "DR53", ()),
+    # a null DRB1 allele implies nothing
+    ("DRB1*04:01:01:03N", "DR53", ()),
+    # an unacceptable DRB4 allele: the implied DR53 may be it
+    (
+        "DRB1*04:01",
+        "DRB4*01:01",
+        ("DR53 (implied from DRB1: DRB1*04:01; may be DRB4*01:01; typed at antigen level)",),
+    ),
+    # implied conflicts come after the typed ones
+    ("A24 DR4", "DR53 A9", ("A24 (split of A9)", "DR53 (implied from DRB1: DR4)")),
+]
+
+
+@pytest.mark.parametrize(("donor", "unacceptable", "expected"), IMPLIED_DR)
+def test_drb1_only_typing_implies_dr51_dr52_dr53(
+    donor: str, unacceptable: str, expected: tuple[str, ...]
+) -> None:
+    result = virtual_crossmatch(
+        parse_hla_names(donor, field="donor"), parse_hla_names(unacceptable, field="u")
+    )
+    assert result.conflicts == expected
+    assert result.positive is bool(expected)
+
+
+def test_implied_antigens_reach_cpra_and_the_builder() -> None:
+    """The panel and the builder count the implied antigen exactly as the crossmatch does:
+    a patient with an unacceptable DR53 has no arc from a donor typed DR4 at DRB1 only."""
+    panel = parse_panel("id,abo,hla\n1,O,A1 DR4\n2,O,A1 DR4 DR52\n3,O,A1 DR15\n4,O,DR7 DR53\n")
+    unacceptable = parse_hla_names("DR53", field="u")
+    assert calculated_reaction_frequency(unacceptable, panel) == 0.5
+    records = ClinicalPool(
+        (PatientRecord(PatientId("p1"), AboType.O, unacceptable=unacceptable),),
+        (
+            DonorRecord(DonorId("d1"), AboType.A, PatientId("p1")),
+            DonorRecord(DonorId("a1"), AboType.O, hla=HlaTyping.parse("A2 DR4", field="h")),
+        ),
+    )
+    built = build_pool(records)
+    assert built.instance.arcs == ()
+    assessment = built.why("a1", "p1")
+    assert assessment.compatibility.crossmatch == virtual_crossmatch(
+        parse_hla_names("A2 DR4", field="d"), unacceptable
+    )
+    assert "virtual crossmatch: positive: DR53 (implied from DRB1: DR4)" in assessment.reasons()
+
+
 def test_no_unacceptable_antigens_is_negative() -> None:
     result = virtual_crossmatch(parse_hla_names("A1 B8 DR17", field="d"), ())
     assert not result.positive and result.conflicts == ()
@@ -153,5 +248,7 @@ def test_listing_the_donor_own_expressed_specificities_is_always_positive(donor:
 @settings(max_examples=300, deadline=None)
 @given(typings, typings)
 def test_positive_exactly_when_some_pair_conflicts(donor: list, unacceptable: list) -> None:
-    any_pair = any(hla_conflict(d, u) is not None for d in donor for u in unacceptable)
+    """Pairs of the donor's specificities, with those a DRB1-only typing implies."""
+    carried = with_implied(donor)
+    any_pair = any(hla_conflict(d, u) is not None for d in carried for u in unacceptable)
     assert virtual_crossmatch(donor, unacceptable).positive is any_pair

@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kidneyshare.compatibility.abo import AboType, abo_compatibility
-from kidneyshare.compatibility.crossmatch import hla_conflict
+from kidneyshare.compatibility.crossmatch import hla_conflict, with_implied
 from kidneyshare.compatibility.hla import HlaName
 from kidneyshare.compatibility.judgement import Compatibility, judge
 from kidneyshare.compatibility.mismatch import (
@@ -248,12 +248,14 @@ BoolArray = npt.NDArray[np.bool_]
 
 
 class _ConflictTable:
-    """Which donor specificities of the pool conflict with which unacceptable ones."""
+    """Which donor specificities of the pool (with the DR51/52/53 a DRB1-only typing
+    implies) conflict with which unacceptable ones."""
 
     def __init__(self, records: ClinicalPool) -> None:
+        carried = [with_implied(d.hla.specificities if d.hla else ()) for d in records.donors]
         donor_index: dict[HlaName, int] = {}
-        for donor in records.donors:
-            for s in donor.hla.specificities if donor.hla is not None else ():
+        for specificities in carried:
+            for s in specificities:
                 donor_index.setdefault(s, len(donor_index))
         target_index: dict[HlaName, int] = {}
         for patient in records.patients:
@@ -264,8 +266,8 @@ class _ConflictTable:
             for t, j in target_index.items():
                 table[i, j] = hla_conflict(s, t) is not None
         carries = np.zeros((len(records.donors), len(donor_index)), dtype=np.int32)
-        for row, donor in enumerate(records.donors):
-            for s in donor.hla.specificities if donor.hla is not None else ():
+        for row, specificities in enumerate(carried):
+            for s in specificities:
                 carries[row, donor_index[s]] = 1
         self._table = table
         self._carries = carries

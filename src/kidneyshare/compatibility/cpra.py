@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kidneyshare.compatibility._text import read_utf8
-from kidneyshare.compatibility.crossmatch import hla_conflict
+from kidneyshare.compatibility.crossmatch import hla_conflict, with_implied
 from kidneyshare.compatibility.hla import HlaName
 from kidneyshare.compatibility.records import ClinicalPool, HlaTyping
 from kidneyshare.errors import FormatError, ModelError
@@ -76,7 +76,7 @@ class ReferencePanel:
             raise ModelError(f"{self.source}: a reference panel needs at least one donor")
         carriers: dict[HlaName, list[int]] = {}
         for i, donor in enumerate(self.donors):
-            for specificity in donor.hla.specificities:
+            for specificity in with_implied(donor.hla.specificities):
                 carriers.setdefault(specificity, []).append(i)
         object.__setattr__(
             self, "_carriers", {s: np.array(ix, dtype=np.intp) for s, ix in carriers.items()}

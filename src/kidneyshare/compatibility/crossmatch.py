@@ -17,6 +17,15 @@ resolution both share:
 
 A null allele (``A*24:09N``) is not expressed and never conflicts. Alleles without a
 serological equivalent (``C*12``, DQA1, DPB1) are compared as alleles only.
+
+A donor typed at DRB1 only (no DR51/DR52/DR53 antigen, no DRB3/4/5 allele) carries the
+second DRB gene that each DRB1 lineage travels with (:data:`serology.DR_ASSOCIATED`:
+DR15/16 -> DR51, DR3/11/12/13/14 -> DR52, DR4/7/9 -> DR53, DR1/8/10 none), so those
+antigens are compared too, and a conflict says so: ``"DR53 (implied from DRB1: DR4)"``
+(:func:`implied_dr`). A typing that names any DRB3/4/5 specificity is taken as complete
+there (a typed null allele, ``DRB4*01:03:01:02N``, stays unexpressed). Rare haplotypes lack
+the associated gene or carry a null allele of it; until the donor is typed at DRB3/4/5 the
+implied antigen counts, as a "may be" does.
 """
 
 from __future__ import annotations
@@ -28,9 +37,16 @@ from functools import lru_cache
 from kidneyshare.compatibility import serology
 from kidneyshare.compatibility.hla import HlaAllele, HlaAntigen, HlaName
 
-__all__ = ["VirtualCrossmatch", "hla_conflict", "virtual_crossmatch"]
+__all__ = [
+    "VirtualCrossmatch",
+    "hla_conflict",
+    "implied_dr",
+    "virtual_crossmatch",
+    "with_implied",
+]
 
 _PUBLIC = ("Bw4", "Bw6")
+_SECOND_DRB = ("DRB3", "DRB4", "DRB5")
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,12 +157,59 @@ def hla_conflict(donor: HlaName, unacceptable: HlaName) -> str | None:
     return f"{donor.name} ({', '.join(parts)})" if parts else donor.name
 
 
+def implied_dr(donor_typing: Iterable[HlaName]) -> dict[HlaAntigen, tuple[str, ...]]:
+    """The DR51/DR52/DR53 antigens a DRB1-only typing implies, each with the names of the
+    DRB1 specificities implying it (``{DR53: ("DR4", "DR7")}``); empty when the typing
+    names any DRB3/4/5 specificity. A null DRB1 allele implies nothing.
+
+    Examples
+    --------
+    >>> from kidneyshare.compatibility.hla import parse_hla_names
+    >>> implied_dr(parse_hla_names("DR4 DRB1*07:01 DR17", field="donor"))
+    {HlaAntigen(name='DR53'): ('DR4', 'DRB1*07:01'), HlaAntigen(name='DR52'): ('DR17',)}
+    >>> implied_dr(parse_hla_names("DR4 DR17 DR52", field="donor"))
+    {}
+    """
+    return dict(_implied(tuple(donor_typing)))
+
+
+@lru_cache(maxsize=1 << 14)  # typings repeat (every patient meets every donor)
+def _implied(typing: tuple[HlaName, ...]) -> tuple[tuple[HlaAntigen, tuple[str, ...]], ...]:
+    if any(s.gene in _SECOND_DRB for s in typing):
+        return ()
+    implied: dict[HlaAntigen, list[str]] = {}
+    for s in typing:
+        if s.gene != "DRB1" or s.antigen is None:
+            continue
+        if isinstance(s, HlaAllele) and not s.expressed:
+            continue
+        associated = serology.associated_dr(s.antigen)
+        if associated is not None:
+            implied.setdefault(HlaAntigen(associated), []).append(s.name)
+    return tuple((antigen, tuple(names)) for antigen, names in implied.items())
+
+
+def with_implied(donor_typing: Iterable[HlaName]) -> tuple[HlaName, ...]:
+    """``donor_typing`` followed by the DR51/DR52/DR53 antigens it implies
+    (:func:`implied_dr`): every specificity the donor is taken to carry."""
+    typing = tuple(donor_typing)
+    return typing + tuple(antigen for antigen, _ in _implied(typing))
+
+
+def _implied_conflict(found: str, name: str, sources: tuple[str, ...]) -> str:
+    """``"DR53 (implied from DRB1: DR4)"``, keeping the conflict's own reason after it."""
+    reason = found[len(name) :].strip().removeprefix("(").removesuffix(")")
+    note = f"implied from DRB1: {', '.join(sources)}"
+    return f"{name} ({note}{'; ' + reason if reason else ''})"
+
+
 def virtual_crossmatch(
     donor_typing: Iterable[HlaName], unacceptable: Iterable[HlaName]
 ) -> VirtualCrossmatch:
-    """Compare every donor specificity with every unacceptable one (:func:`hla_conflict`).
+    """Compare every donor specificity, and the DR51/52/53 a DRB1-only typing implies
+    (:func:`implied_dr`), with every unacceptable one (:func:`hla_conflict`).
 
-    Conflicts are listed in the donor typing's order, each once.
+    Conflicts are listed in the donor typing's order (implied antigens last), each once.
 
     Examples
     --------
@@ -154,12 +217,21 @@ def virtual_crossmatch(
     >>> donor = parse_hla_names("A*02:01 A24 B7 B*44:03 DR4 DRB1*15:01", field="donor")
     >>> virtual_crossmatch(donor, parse_hla_names("A9 DQ7", field="unacceptable"))
     VirtualCrossmatch(positive=True, conflicts=('A24 (split of A9)',))
+    >>> virtual_crossmatch(donor, parse_hla_names("DR53", field="unacceptable")).conflicts
+    ('DR53 (implied from DRB1: DR4)',)
     """
     listed = tuple(unacceptable)
+    typing = tuple(donor_typing)
+    donor: list[tuple[HlaName, tuple[str, ...]]] = [(s, ()) for s in typing]
+    donor += _implied(typing)
     conflicts: list[str] = []
-    for specificity in donor_typing:
+    for specificity, implied_by in donor:
         for antibody_target in listed:
             found = hla_conflict(specificity, antibody_target)
-            if found is not None and found not in conflicts:
+            if found is None:
+                continue
+            if implied_by:
+                found = _implied_conflict(found, specificity.name, implied_by)
+            if found not in conflicts:
                 conflicts.append(found)
     return VirtualCrossmatch(positive=bool(conflicts), conflicts=tuple(conflicts))

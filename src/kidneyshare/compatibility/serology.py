@@ -10,7 +10,14 @@ Transcribed (by hand, as facts) from:
 - the HLA dictionary of serological equivalents: R. Holdsworth et al., "The HLA
   dictionary 2008: a summary of HLA-A, -B, -C, -DRB1/3/4/5, and -DQB1 alleles and their
   association with serologically defined HLA-A, -B, -C, -DR, and -DQ antigens", Tissue
-  Antigens 73:95-170 (2009), and its update E. Nunes et al., Hum. Immunol. 72:1214 (2011).
+  Antigens 73:95-170 (2009), and its update E. Nunes et al., Hum. Immunol. 72:1214 (2011);
+- the DR haplotype groups (which second expressed DRB gene a DRB1 lineage travels with,
+  :data:`DR_ASSOCIATED`): the WHO report above (DR51, DR52 and DR53 are the products of
+  DRB5, DRB3 and DRB4) and S. G. E. Marsh, P. Parham, L. D. Barber, *The HLA FactsBook*,
+  Academic Press (2000), its DR haplotype groups: the DR51 group (DRB1*15, *16 with DRB5),
+  the DR52 group (DRB1*03, *11, *12, *13, *14 with DRB3), the DR53 group (DRB1*04, *07,
+  *09 with DRB4), and the DR1 and DR8 groups (DRB1*01, *10; *08) with no second
+  expressed DRB gene.
 
 Only the common antigens and allele groups of the classical loci are covered. An allele
 group whose first field alone does not fix the split (``B*15``, ``DRB1*03``, ``DQB1*03``,
@@ -32,10 +39,12 @@ __all__ = [
     "BROAD_SPLITS",
     "BW4",
     "BW6",
+    "DR_ASSOCIATED",
     "GENES",
     "SEROLOGICAL_ANTIGENS",
     "allele_antigen",
     "antigen_gene",
+    "associated_dr",
     "bw_epitope",
     "group_antigens",
     "is_known_group",
@@ -371,6 +380,16 @@ ALLELE_EXCEPTIONS: Final[Mapping[str, str]] = {
 }
 """Two-field alleles whose antigen is not the group's default (a split, or a variant)."""
 
+DR_ASSOCIATED: Final[Mapping[str, str]] = {
+    **dict.fromkeys(("DR2", "DR15", "DR16"), "DR51"),
+    **dict.fromkeys(("DR3", "DR17", "DR18", "DR5", "DR11", "DR12", "DR6", "DR13", "DR14"), "DR52"),
+    **dict.fromkeys(("DR4", "DR7", "DR9"), "DR53"),
+}
+"""The DR51/DR52/DR53 specificity (the product of DRB5/DRB3/DRB4) that the haplotype of
+each DRB1 antigen carries (broad antigens too: every split of DR3, DR5 and DR6 is in the
+DR52 group). DR1, DR103, DR8 and DR10 haplotypes carry none. Variants follow their
+antigen (DR1403 -> DR14 -> DR52; :func:`associated_dr`)."""
+
 _PREFIX_GENE: Final = (("Bw", "B"), ("Cw", "C"), ("DR", "DRB1"), ("DQ", "DQB1"))
 _BROAD_DR_GENE: Final = {"DR51": "DRB5", "DR52": "DRB3", "DR53": "DRB4"}
 
@@ -443,3 +462,12 @@ def group_antigens(gene: str, group: str) -> frozenset[str]:
     if default is not None:
         antigens.add(default)
     return frozenset(antigens)
+
+
+def associated_dr(antigen: str) -> str | None:
+    """The DR51/DR52/DR53 that a DRB1 antigen's haplotype carries (``DR4`` -> ``DR53``,
+    ``DR1403`` -> ``DR52``), or ``None`` (``DR1``, ``DR8``, ``DR10``, or not a DRB1 antigen)."""
+    for name in lineage(antigen):
+        if name in DR_ASSOCIATED:
+            return DR_ASSOCIATED[name]
+    return None

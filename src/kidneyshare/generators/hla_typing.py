@@ -2,10 +2,11 @@
 
 Each locus is drawn independently (linkage equilibrium) from the antigen (gene)
 frequencies below, two antigens per locus (Hardy-Weinberg); DR51/52/53 follow from the
-DRB1 antigens as the DRB3/4/5 genes do (DR15/16 carry DRB5 -> DR51; DR3/11/12/13/14
-carry DRB3 -> DR52; DR4/7/9 carry DRB4 -> DR53). Real haplotypes are in linkage
-disequilibrium (A1-B8-DR17 is common in the UK), so a real panel has somewhat fewer
-distinct phenotypes; cPRA values against this panel are indicative, not clinical.
+DRB1 antigens as the DRB3/4/5 genes do (``serology.DR_ASSOCIATED``: DR15/16 carry DRB5
+-> DR51; DR3/11/12/13/14 carry DRB3 -> DR52; DR4/7/9 carry DRB4 -> DR53), and are listed
+in the typing. Real haplotypes are in linkage disequilibrium (A1-B8-DR17 is common in the
+UK), so a real panel has somewhat fewer distinct phenotypes; cPRA values against this
+panel are indicative, not clinical.
 
 Sources of the figures
 ----------------------
@@ -31,6 +32,7 @@ from typing import Any, Final
 
 import numpy as np
 
+from kidneyshare.compatibility import serology
 from kidneyshare.compatibility.cpra import PanelDonor, ReferencePanel
 from kidneyshare.compatibility.records import HlaTyping
 from kidneyshare.generators.seeding import make_rng
@@ -71,14 +73,6 @@ ANTIGEN_FREQUENCIES: Final[Mapping[str, Mapping[str, float]]] = {
 """Antigen gene frequencies by locus (A, B, C, DRB1, DQB1), as published (each
 normalised to 1 when drawn)."""
 
-_DR_ASSOCIATED: Final = {
-    **dict.fromkeys(("DR2", "DR15", "DR16"), "DR51"),
-    **dict.fromkeys(
-        ("DR3", "DR17", "DR18", "DR11", "DR12", "DR13", "DR14", "DR1403", "DR1404"), "DR52"
-    ),
-    **dict.fromkeys(("DR4", "DR7", "DR9"), "DR53"),
-}
-
 PANEL_SIZE: Final = 10_000
 """Donors in the shipped synthetic panel (the size of NHSBT's cRF panel)."""
 PANEL_SEED: Final = 20221
@@ -106,8 +100,8 @@ def draw_typings(rng: np.random.Generator, count: int) -> list[HlaTyping]:
         names: list[str] = []
         for (locus_names, _), drawn in zip(loci, draws, strict=True):
             names.extend(dict.fromkeys(locus_names[i] for i in drawn[person]))
-        dr = [name for name in names if name in _DR_ASSOCIATED]
-        names.extend(sorted({_DR_ASSOCIATED[name] for name in dr}))
+        associated = {serology.associated_dr(name) for name in names}
+        names.extend(sorted(a for a in associated if a is not None))
         typings.append(HlaTyping.parse(names, field="generated typing"))
     return typings
 
