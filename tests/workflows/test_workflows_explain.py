@@ -151,7 +151,7 @@ def test_run_explain_from_the_command_line(
     assert out.startswith("only-long-exchanges: ")
     assert f"P{ids['X4']} would be matched (was not matched)" in out
     code, out = _cli(capsys, scheme, "run", "explain", "999", str(ids["X4"]))
-    assert code == 1 and "matching run 999 does not exist" in out  # as `run show 999`
+    assert code == 2 and out == "kidneyshare: error: RUN: matching run 999 does not exist\n"
     code, out = _cli(
         capsys, scheme, "run", "explain", run_id, str(ids["X4"]), "--what-if-max-cycle", "-1"
     )

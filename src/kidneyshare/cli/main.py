@@ -8,8 +8,9 @@ no matching, format or medical rule lives here. Errors the library raises on pur
     kidneyshare: error: pool.json, patients[3].cpra: expected a number between 0 and 1, ...
 
 Exit status: 0 done (for ``solve``: optimal or feasible-time-limit), 1 the work failed
-(solver error), 2 bad input (unreadable or malformed file, unknown name, invalid option;
-Typer's own usage errors also exit 2).
+(solver error) or the registry's state refuses it (a conflict: a run not yet succeeded,
+nothing to repair), 2 bad input (unreadable or malformed file, unknown name or id,
+invalid option; Typer's own usage errors also exit 2).
 """
 
 from __future__ import annotations
@@ -155,9 +156,11 @@ def _os_message(exc: OSError) -> str:
 
 
 def _exit_status(exc: KidneyshareError | OSError) -> int:
-    """2 for bad input (a file, a value, a name: ``ValueError``s and ``OSError``), 1 when
-    the input was fine but the work failed (solver, verification, size cap)."""
-    return EXIT_BAD_INPUT if isinstance(exc, (ValueError, OSError)) else EXIT_FAILED
+    """2 for bad input (a file, a value, a name or id that names nothing: ``ValueError``,
+    ``LookupError`` and ``OSError``), 1 when the input was fine but the work failed
+    (solver, verification, size cap, a registry conflict)."""
+    bad_input = (ValueError, LookupError, OSError)
+    return EXIT_BAD_INPUT if isinstance(exc, bad_input) else EXIT_FAILED
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:

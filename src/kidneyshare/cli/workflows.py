@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy import select
@@ -33,6 +33,7 @@ from kidneyshare.registry import (
     make_sessions,
 )
 from kidneyshare.registry.accounts import find_user
+from kidneyshare.registry.care_log import get_episode
 from kidneyshare.registry.models import Centre, Offer, PlanVersion
 from kidneyshare.registry.outcomes import (
     get_offer,
@@ -40,6 +41,7 @@ from kidneyshare.registry.outcomes import (
     record_crossmatch,
     record_response,
 )
+from kidneyshare.registry.pool import get_patient
 from kidneyshare.registry.runs import get_run
 from kidneyshare.registry.vocabulary import MeasurementKind
 from kidneyshare.workflows.care import (
@@ -84,6 +86,23 @@ offers_app = typer.Typer(name="offers", help="Offers of matching runs.", no_args
 care_app = typer.Typer(
     name="care", help="Donor care: caseloads, alerts, records.", no_args_is_help=True
 )
+
+
+Found = TypeVar("Found")
+
+
+def _named(argument: str, lookup: Callable[[], Found]) -> Found:
+    """``lookup()``; a record it does not find is reported against the command-line
+    ``argument`` that named it (``RUN: matching run 9 does not exist``)."""
+    try:
+        return lookup()
+    except RecordNotFound as exc:
+        raise RecordNotFound(f"{argument}: {exc}") from None
+
+
+def _user_named(session: Session, argument: str, username: str) -> None:
+    if find_user(session, username) is None:
+        raise RecordNotFound(f"{argument}: no user {username!r}")
 
 
 def _day(text: str, option: str) -> date:
@@ -200,7 +219,7 @@ def run_show_command(
 ) -> None:
     """A run: its status, policy, plan versions and offers."""
     with _registry(url, None) as (sessions, _), sessions() as session:
-        run = get_run(session, run_id)
+        run = _named("RUN", lambda: get_run(session, run_id))
         plans = list(
             session.scalars(
                 select(PlanVersion).where(PlanVersion.run_id == run_id).order_by(PlanVersion.number)
@@ -274,6 +293,7 @@ def run_repair_command(
 ) -> None:
     """Repair the run's plan after failed crossmatches and withdrawals (a new plan version)."""
     with _registry(url, user) as (sessions, actor), UnitOfWork(sessions, actor) as uow:
+        _named("RUN", lambda: get_run(uow.session, run_id))
         repaired = repair_run(
             uow,
             run_id,
@@ -334,6 +354,8 @@ def run_explain_command(
     """Why PATIENT was (not) matched in RUN's own result, with what-if re-runs; people
     appear by their snapshot ids (P<patient id>, D<donor id>)."""
     with _registry(url, None) as (sessions, _), sessions() as session:
+        _named("RUN", lambda: get_run(session, run_id))
+        _named("PATIENT", lambda: get_patient(session, patient_id))
         answer = explain_run(
             session,
             run_id,
@@ -387,6 +409,8 @@ def offers_list_command(
             centre_id = next((i for i, c in codes.items() if c == centre), None)
             if centre_id is None:
                 raise RecordNotFound(f"--centre: no centre {centre!r}")
+        if run_id is not None:
+            _named("--run", lambda: get_run(session, run_id))
         rows = list_offers(session, run_id=run_id, centre_id=centre_id, limit=10_000)[0]
         offers = [_offer_json(o, codes) for o in rows]
     _write(json_output, {"offers": offers}, lambda: _offer_table(offers))
@@ -408,7 +432,7 @@ def offer_response_command(
     """Record the patient's centre's answer to an offer; a declined offer is a failed arc
     for ``run repair``."""
     with _registry(url, user) as (sessions, actor), UnitOfWork(sessions, actor) as uow:
-        offer = get_offer(uow.session, offer_id)
+        offer = _named("OFFER", lambda: get_offer(uow.session, offer_id))
         record_response(
             uow,
             offer,
@@ -430,7 +454,7 @@ def crossmatch_result_command(
 ) -> None:
     """Record a laboratory crossmatch result for an offer (a later one supersedes)."""
     with _registry(url, user) as (sessions, actor), UnitOfWork(sessions, actor) as uow:
-        offer = get_offer(uow.session, offer_id)
+        offer = _named("OFFER", lambda: get_offer(uow.session, offer_id))
         record_crossmatch(
             uow, offer, outcome, _day(on, "--on"), notes=notes, expected_version=offer.version
         )
@@ -454,7 +478,7 @@ def transplant_command(
     """Record that an offer's transplant took place; the donor's care episode reaches surgery."""
     policy = load_care_policy(care_policy)
     with _registry(url, user) as (sessions, actor), UnitOfWork(sessions, actor) as uow:
-        offer = get_offer(uow.session, offer_id)
+        offer = _named("OFFER", lambda: get_offer(uow.session, offer_id))
         _, episode = record_transplant_with_care(
             uow,
             offer,
@@ -494,6 +518,7 @@ def care_caseload_command(
     """A care coordinator's donors, most urgent first, with their recovery status."""
     policy, day = load_care_policy(care_policy), _as_of(as_of)
     with _registry(url, None) as (sessions, _), sessions() as session:
+        _user_named(session, "COORDINATOR", coordinator)
         entries = coordinator_caseload(session, coordinator, policy, as_of=day)
     rows: list[dict[str, Any]] = [
         {
@@ -545,6 +570,8 @@ def care_alerts_command(
     """Every donor care alert (missed visits, abnormal results), most severe first."""
     policy, day = load_care_policy(care_policy), _as_of(as_of)
     with _registry(url, None) as (sessions, _), sessions() as session:
+        if coordinator is not None:
+            _user_named(session, "--coordinator", coordinator)
         found = [
             _alert_json(e.id, a)
             for e, a in alerts(session, policy, as_of=day, coordinator=coordinator)
@@ -627,6 +654,7 @@ def care_record_command(
         )
     done = []
     with _registry(url, user) as (sessions, actor), UnitOfWork(sessions, actor) as uow:
+        _named("EPISODE", lambda: get_episode(uow.session, episode_id))
         if stage is not None:
             planned = None if planned_for is None else _day(planned_for, "--planned-for")
             change_stage(uow, episode_id, stage, on=day, reason=reason, planned_for=planned)

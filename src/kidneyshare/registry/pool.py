@@ -45,6 +45,7 @@ __all__ = [
     "donor_facts_history",
     "get_altruist",
     "get_pair",
+    "get_patient",
     "list_altruists",
     "list_pairs",
     "pair_donors",
@@ -212,6 +213,13 @@ def get_pair(session: Session, pair_id: int) -> Pair:
     if pair is None:
         raise RecordNotFound(f"pair {pair_id} does not exist")
     return pair
+
+
+def get_patient(session: Session, patient_id: int) -> Patient:
+    patient = session.get(Patient, patient_id)
+    if patient is None:
+        raise RecordNotFound(f"patient {patient_id} does not exist")
+    return patient
 
 
 def get_altruist(session: Session, altruist_id: int) -> Altruist:

@@ -37,9 +37,10 @@ from kidneyshare.matching.explain import (
     what_if,
 )
 from kidneyshare.model import Instance
-from kidneyshare.registry.errors import RecordConflict, RecordNotFound
+from kidneyshare.registry.errors import RecordConflict
 from kidneyshare.registry.keys import patient_key
-from kidneyshare.registry.models import MatchingRun, Patient
+from kidneyshare.registry.models import MatchingRun
+from kidneyshare.registry.pool import get_patient
 from kidneyshare.registry.runs import get_run, snapshot_digest, solver_config
 from kidneyshare.registry.snapshot import snapshot_pool
 from kidneyshare.registry.vocabulary import RunStatus
@@ -145,8 +146,7 @@ def explain_run(
         a relaxed limit the solver refuses.
     """
     run = get_run(session, run_id)
-    if session.get(Patient, patient_id) is None:
-        raise RecordNotFound(f"patient {patient_id} does not exist")
+    get_patient(session, patient_id)
     stored = stored_run(run)
     key = patient_key(patient_id)
     in_snapshot = key in stored.instance.patient_index
