@@ -17,7 +17,7 @@ from kidneyshare.compatibility import (
     parse_hla_name,
     virtual_crossmatch,
 )
-from kidneyshare.compatibility.builder import build_pool, latest_record_date
+from kidneyshare.compatibility.builder import assess, build_pool, latest_record_date
 from kidneyshare.compatibility.records import ClinicalPool, DonorRecord, HlaTyping, PatientRecord
 from kidneyshare.errors import InstanceError
 from kidneyshare.model import DonorId, PatientId, describe
@@ -171,7 +171,7 @@ NAMES = [
     "A1", "A2", "A3", "A9", "A24", "A*24:02", "A*24", "A*02:01", "A11", "A2403",
     "B7", "B8", "B12", "B44", "B*44:03", "B15", "B62", "B*15", "Bw4", "Bw6",
     "Cw7", "C*03:04", "DR4", "DR2", "DR15", "DRB1*15:01", "DR17", "DR3", "DR52",
-    "DQ7", "DQ3", "DQB1*03:01", "DPB1*04:01",
+    "DQ7", "DQ3", "DQB1*03:01", "DPB1*04:01", "DR53", "DR51", "DR7", "DRB4*01:01",
 ]  # fmt: skip
 hla_lists = st.lists(st.sampled_from(NAMES), max_size=6).map(
     lambda names: tuple(dict.fromkeys(parse_hla_name(n) for n in names))
@@ -297,3 +297,23 @@ def test_builder_crossmatch_equals_virtual_crossmatch(pool: ClinicalPool) -> Non
             expected = virtual_crossmatch(donor.hla.specificities, patient.unacceptable)
             assert assessment.compatibility.crossmatch == expected
     assert describe(built.instance).own_donor_arcs == 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(clinical_pools(), policies, st.data())
+def test_assessments_from_the_tables_equal_assess(
+    pool: ClinicalPool, policy: CompatibilityPolicy, data: st.DataObject
+) -> None:
+    """``BuiltPool.assessments`` (crossmatch texts looked up in the pool's tables, ABO
+    judged once per groups and titres) gives exactly :func:`assess` of every combination,
+    in patient-then-donor record order, also with a cPRA override and an 'as of' date."""
+    cpra = {p.id: data.draw(st.floats(0, 1)) for p in pool.patients[:2]}
+    built = build_pool(pool, policy, as_of=date(2026, 6, 1), cpra=cpra)
+    expected = [
+        assess(donor, patient, policy, built.context)
+        for patient in pool.patients
+        for donor in pool.donors
+    ]
+    assert list(built.assessments()) == expected
+    without_tables = dataclasses.replace(built, conflicts=None)
+    assert list(without_tables.assessments()) == expected

@@ -24,16 +24,22 @@ the assessment says so.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from kidneyshare.compatibility.abo import AboType, abo_compatibility
-from kidneyshare.compatibility.crossmatch import hla_conflict, with_implied
+from kidneyshare.compatibility.abo import AboJudgement, AboType, abo_compatibility
+from kidneyshare.compatibility.crossmatch import (
+    VirtualCrossmatch,
+    carried,
+    gather_conflicts,
+    hla_conflict,
+)
 from kidneyshare.compatibility.hla import HlaName
 from kidneyshare.compatibility.judgement import Compatibility, judge
 from kidneyshare.compatibility.mismatch import (
@@ -182,9 +188,30 @@ def assess(
         donor_hla=None if donor.hla is None else donor.hla.specificities,
         unacceptable=patient.unacceptable,
     )
+    return _assessment(
+        donor,
+        patient,
+        verdict,
+        context,
+        lambda: hla_mismatch(donor.hla, patient.hla),
+        declined=donor.id in patient.declined_donors,
+    )
+
+
+def _assessment(
+    donor: DonorRecord,
+    patient: PatientRecord,
+    verdict: Compatibility,
+    context: ScoringContext,
+    mismatch_of: Callable[[], HlaMismatch | None],
+    *,
+    declined: bool,
+) -> Assessment:
+    """The assessment of a judged combination: for a compatible one its HLA mismatch
+    (``mismatch_of()``) and score (shared by :func:`assess` and the builder's tables)."""
     mismatch = score = None
     if verdict.compatible:
-        mismatch = hla_mismatch(donor.hla, patient.hla)
+        mismatch = mismatch_of()
         score = context.score(donor, patient, mismatch)
     note = ""
     if donor.hla is None:
@@ -199,7 +226,7 @@ def assess(
         score,
         own_donor=donor.patient == patient.id,
         crossmatch_note=note,
-        declined=donor.id in patient.declined_donors,
+        declined=declined,
     )
 
 
@@ -215,6 +242,8 @@ class BuiltPool:
     """Combinations without an arc, by cause: ``abo``, ``crossmatch``,
     ``abo_and_crossmatch``, and ``declined`` (compatible, but on the patient's
     do-not-match list); a donor's own patient is not counted."""
+    conflicts: _ConflictTable | None = field(default=None, repr=False, compare=False)
+    """The crossmatch tables :func:`build_pool` made (rebuilt when ``None``)."""
 
     def why(self, donor: str, patient: str) -> Assessment:
         """The assessment of ``donor -> patient``.
@@ -231,10 +260,38 @@ class BuiltPool:
         return assess(donor_record, patient_record, self.policy, self.context)
 
     def assessments(self) -> Iterator[Assessment]:
-        """Every donor-patient combination, patient by patient in record order."""
+        """Every donor-patient combination, patient by patient in record order: each
+        equal to :func:`assess` of the two records, made from the pool's tables (the
+        crossmatch texts looked up, ABO judged once per blood groups and titres, HLA
+        antigens gathered once per person)."""
+        table = self.conflicts or _ConflictTable(self.records)
+        donors = self.records.donors
+        donor_loci = [locus_antigens(d.hla) for d in donors]
+        judged: dict[tuple[AboType, AboType, int | None, int | None], AboJudgement] = {}
         for patient in self.records.patients:
-            for donor in self.records.donors:
-                yield assess(donor, patient, self.policy, self.context)
+            found = None if patient.unacceptable is None else table.lookup(patient.unacceptable)
+            patient_loci = locus_antigens(patient.hla)
+            declined = frozenset(patient.declined_donors)
+            for row, donor in enumerate(donors):
+                key = (donor.abo, patient.abo, patient.anti_a_titre, patient.anti_b_titre)
+                abo = judged.get(key)
+                if abo is None:
+                    abo = judged[key] = abo_compatibility(
+                        donor.abo,
+                        patient.abo,
+                        self.policy,
+                        anti_a_titre=patient.anti_a_titre,
+                        anti_b_titre=patient.anti_b_titre,
+                    )
+                xm = None if donor.hla is None or found is None else table.crossmatch(row, found)
+                yield _assessment(
+                    donor,
+                    patient,
+                    Compatibility(abo, xm),
+                    self.context,
+                    partial(count_mismatch, donor_loci[row], patient_loci),
+                    declined=donor.id in declined,
+                )
 
 
 def latest_record_date(records: ClinicalPool) -> date | None:
@@ -245,33 +302,38 @@ def latest_record_date(records: ClinicalPool) -> date | None:
 
 
 BoolArray = npt.NDArray[np.bool_]
+_NEGATIVE = VirtualCrossmatch(positive=False, conflicts=())
 
 
 class _ConflictTable:
     """Which donor specificities of the pool (with the DR51/52/53 a DRB1-only typing
-    implies) conflict with which unacceptable ones."""
+    implies) conflict with which unacceptable ones, and how (:func:`hla_conflict`)."""
 
     def __init__(self, records: ClinicalPool) -> None:
-        carried = [with_implied(d.hla.specificities if d.hla else ()) for d in records.donors]
+        donor_carried = [carried(d.hla.specificities if d.hla else ()) for d in records.donors]
         donor_index: dict[HlaName, int] = {}
-        for specificities in carried:
-            for s in specificities:
+        for specificities in donor_carried:
+            for s, _ in specificities:
                 donor_index.setdefault(s, len(donor_index))
         target_index: dict[HlaName, int] = {}
         for patient in records.patients:
             for s in patient.unacceptable or ():
                 target_index.setdefault(s, len(target_index))
-        table = np.zeros((len(donor_index), len(target_index)), dtype=bool)
-        for s, i in donor_index.items():
-            for t, j in target_index.items():
-                table[i, j] = hla_conflict(s, t) is not None
+        texts = [[hla_conflict(s, t) for t in target_index] for s in donor_index]
+        table = np.array([[text is not None for text in row] for row in texts], dtype=bool)
+        table = table.reshape(len(donor_index), len(target_index))
         carries = np.zeros((len(records.donors), len(donor_index)), dtype=np.int32)
-        for row, specificities in enumerate(carried):
-            for s in specificities:
+        for row, specificities in enumerate(donor_carried):
+            for s, _ in specificities:
                 carries[row, donor_index[s]] = 1
         self._table = table
+        self._texts = texts
         self._carries = carries
         self._targets = target_index
+        self._carried = [
+            [(donor_index[s], s.name, implied_by) for s, implied_by in specificities]
+            for specificities in donor_carried
+        ]
         self.typed = np.array([d.hla is not None for d in records.donors], dtype=bool)
 
     def positive(self, unacceptable: tuple[HlaName, ...]) -> BoolArray:
@@ -279,6 +341,19 @@ class _ConflictTable:
         columns = [self._targets[t] for t in unacceptable]
         conflicting = self._table[:, columns].any(axis=1).astype(np.int32)
         return (self._carries @ conflicting) > 0
+
+    def lookup(self, unacceptable: tuple[HlaName, ...]) -> dict[int, list[str | None]]:
+        """For each donor specificity (by index) that conflicts with one of
+        ``unacceptable``: its comparison with each of them, in order."""
+        columns = [self._targets[t] for t in unacceptable]
+        rows = np.flatnonzero(self._table[:, columns].any(axis=1)).tolist()
+        return {i: [self._texts[i][j] for j in columns] for i in rows}
+
+    def crossmatch(self, donor: int, found: dict[int, list[str | None]]) -> VirtualCrossmatch:
+        """The virtual crossmatch of donor row ``donor`` with the unacceptable
+        specificities ``found`` was made for (:meth:`lookup`)."""
+        hits = [(name, by, found[i]) for i, name, by in self._carried[donor] if i in found]
+        return gather_conflicts(hits) if hits else _NEGATIVE
 
 
 def build_pool(
@@ -363,7 +438,7 @@ def build_pool(
         arcs,
         name=records.name,
     )
-    return BuiltPool(instance, records, policy, context, exclusions)
+    return BuiltPool(instance, records, policy, context, exclusions, table)
 
 
 def _patient(record: PatientRecord, cpra: Mapping[PatientId, float]) -> Patient:

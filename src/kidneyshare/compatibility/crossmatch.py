@@ -39,6 +39,8 @@ from kidneyshare.compatibility.hla import HlaAllele, HlaAntigen, HlaName
 
 __all__ = [
     "VirtualCrossmatch",
+    "carried",
+    "gather_conflicts",
     "hla_conflict",
     "implied_dr",
     "virtual_crossmatch",
@@ -192,8 +194,14 @@ def _implied(typing: tuple[HlaName, ...]) -> tuple[tuple[HlaAntigen, tuple[str, 
 def with_implied(donor_typing: Iterable[HlaName]) -> tuple[HlaName, ...]:
     """``donor_typing`` followed by the DR51/DR52/DR53 antigens it implies
     (:func:`implied_dr`): every specificity the donor is taken to carry."""
+    return tuple(s for s, _ in carried(donor_typing))
+
+
+def carried(donor_typing: Iterable[HlaName]) -> tuple[tuple[HlaName, tuple[str, ...]], ...]:
+    """Every specificity the donor is taken to carry, each with the DRB1 names implying it
+    (``()`` for those typed): the typing in order, then the implied DR51/DR52/DR53."""
     typing = tuple(donor_typing)
-    return typing + tuple(antigen for antigen, _ in _implied(typing))
+    return (*((s, ()) for s in typing), *_implied(typing))
 
 
 def _implied_conflict(found: str, name: str, sources: tuple[str, ...]) -> str:
@@ -201,6 +209,25 @@ def _implied_conflict(found: str, name: str, sources: tuple[str, ...]) -> str:
     reason = found[len(name) :].strip().removeprefix("(").removesuffix(")")
     note = f"implied from DRB1: {', '.join(sources)}"
     return f"{name} ({note}{'; ' + reason if reason else ''})"
+
+
+def gather_conflicts(
+    found: Iterable[tuple[str, tuple[str, ...], Iterable[str | None]]],
+) -> VirtualCrossmatch:
+    """The crossmatch from, for each carried donor specificity in order (:func:`carried`),
+    its name, the DRB1 names implying it, and :func:`hla_conflict` against each
+    unacceptable specificity in order. :func:`virtual_crossmatch` and the pool builder's
+    tables (which look the comparisons up) share it, so their texts agree."""
+    conflicts: list[str] = []
+    for name, implied_by, texts in found:
+        for text in texts:
+            if text is None:
+                continue
+            if implied_by:
+                text = _implied_conflict(text, name, implied_by)
+            if text not in conflicts:
+                conflicts.append(text)
+    return VirtualCrossmatch(positive=bool(conflicts), conflicts=tuple(conflicts))
 
 
 def virtual_crossmatch(
@@ -221,17 +248,7 @@ def virtual_crossmatch(
     ('DR53 (implied from DRB1: DR4)',)
     """
     listed = tuple(unacceptable)
-    typing = tuple(donor_typing)
-    donor: list[tuple[HlaName, tuple[str, ...]]] = [(s, ()) for s in typing]
-    donor += _implied(typing)
-    conflicts: list[str] = []
-    for specificity, implied_by in donor:
-        for antibody_target in listed:
-            found = hla_conflict(specificity, antibody_target)
-            if found is None:
-                continue
-            if implied_by:
-                found = _implied_conflict(found, specificity.name, implied_by)
-            if found not in conflicts:
-                conflicts.append(found)
-    return VirtualCrossmatch(positive=bool(conflicts), conflicts=tuple(conflicts))
+    return gather_conflicts(
+        (s.name, implied_by, (hla_conflict(s, t) for t in listed))
+        for s, implied_by in carried(donor_typing)
+    )
