@@ -98,6 +98,35 @@ def test_explanations_of_a_stored_run_through_the_api(scheme: Scheme) -> None:
     assert status == 200 and "X2 (CB)" in admin_view["sentence"]
 
 
+def test_what_if_a_new_donor_and_the_notes_through_the_api(scheme: Scheme) -> None:
+    ids = _register(scheme)
+    run = _run(scheme)
+    base = f"/runs/{run}/explain"
+    # a second AB donor typed A11 for X4 (GLA, centre A) swaps with X7 (centre B)
+    status, body = _explain(
+        scheme, "coord-a", f"{base}/{ids['X4']}?what_if_donor=AB&what_if_donor_hla=A11"
+    )
+    assert status == 200, body
+    (added,) = body["what_if"]
+    assert added["change"] == "add donor new-donor (for X4 (CA), 1 arcs)"
+    assert added["matched_after"] is True and added["transplants_after"] == 4
+    (moved,) = [p for p in added["newly_matched"] if p["centre_code"] == "CB"]
+    assert moved["code"] is None and moved["pseudonym"].startswith("p-")
+    assert body["notes"] == ["add a AB donor (for X4 (CA)): gives to 1 of the run's patients"]
+    # anti-B titres are not recorded: said, not guessed
+    status, body = _explain(scheme, "coord-a", f"{base}/{ids['X3']}?abo_incompatible_titre_max=8")
+    assert status == 200 and any("anti-B titres are not recorded" in n for n in body["notes"])
+    assert f"P{ids['X3']}" not in str(body["notes"])
+    for query, field in (
+        ("what_if_donor=Q", "what_if_donor"),
+        ("what_if_donor_hla=A1", "what_if_donor"),
+        ("what_if_donor=O&what_if_donor_hla=A999", "what_if_donor_hla"),
+        ("what_if_donor=O&what_if_donor_age=200", "what_if_donor_age"),
+    ):
+        status, body = _explain(scheme, "admin", f"{base}/{ids['X3']}?{query}")
+        assert status == 422 and body["detail"][0]["loc"] == ["query", field], (query, body)
+
+
 def test_explain_access_and_errors(scheme: Scheme) -> None:
     ids = _register(scheme)
     run = _run(scheme)

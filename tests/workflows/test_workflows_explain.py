@@ -12,15 +12,22 @@ from explain_pool import PAIRS
 from workflow_scheme import DAY, Scheme
 
 from kidneyshare.cli.main import main
+from kidneyshare.compatibility import CompatibilityPolicy
 from kidneyshare.errors import ConfigError
 from kidneyshare.matching.explain import Reason
 from kidneyshare.registry import DonorFacts, PatientFacts, RecordConflict, UnitOfWork
-from kidneyshare.registry.errors import RecordNotFound
+from kidneyshare.registry.errors import RecordInvalid, RecordNotFound
 from kidneyshare.registry.models import Pair
-from kidneyshare.registry.pool import DonorEntry, change_status, pair_donors, register_pair
+from kidneyshare.registry.pool import (
+    DonorEntry,
+    change_status,
+    pair_donors,
+    record_patient_facts,
+    register_pair,
+)
 from kidneyshare.registry.runs import get_run
 from kidneyshare.registry.vocabulary import MemberStatus
-from kidneyshare.workflows.explain_run import explain_run, stored_run
+from kidneyshare.workflows.explain_run import NewDonor, explain_run, stored_run
 from kidneyshare.workflows.matching_run import read_policy, run_matching, start_run
 
 
@@ -110,9 +117,83 @@ def test_a_patient_who_left_before_the_run_and_a_pool_that_changed(scheme: Schem
     with UnitOfWork(scheme.sessions, scheme.admin) as uow:
         pair = uow.session.query(Pair).filter_by(patient_id=ids["X3"]).one()
         change_status(uow, pair, MemberStatus.ACTIVE, reason="well", expected_version=pair.version)
-    with scheme.sessions() as session, pytest.raises(RecordConflict, match="changed since"):
-        # the registry's pool is no longer the run's: its ABO-incompatible arcs are unknown
-        explain_run(session, run_id, ids["X4"], abo_incompatible_titre_max=8)
+    with scheme.sessions() as session:
+        # the pool changed since the run; the re-run is judged on the run's members
+        answer = explain_run(session, run_id, ids["X4"], abo_incompatible_titre_max=8)
+        (aboi,) = answer.what_if
+        assert aboi.newly_matched == () and aboi.after.transplants == 2
+        assert f"P{ids['X3']}" not in {p.id for p in aboi.instance.patients}
+
+
+def test_abo_incompatible_re_runs_read_the_facts_of_the_run_s_time(scheme: Scheme) -> None:
+    ids, donors = register_pool(scheme)
+    run_id = _run(scheme)
+    with UnitOfWork(scheme.sessions, scheme.admin) as uow:
+        pair = uow.session.query(Pair).filter_by(patient_id=ids["X3"]).one()
+        record_patient_facts(
+            uow,
+            pair,
+            PatientFacts(DAY, blood_group="O", anti_a_titre=64),
+            reason="new titre",
+            expected_version=pair.version,
+        )
+    with scheme.sessions() as session:
+        answer = explain_run(session, run_id, ids["X3"], abo_incompatible_titre_max=8)
+        (aboi,) = answer.what_if
+        assert aboi.matched_after is True  # titre 4 when the run was made, not 64
+        assert aboi.change == "accept ABO-incompatible transplants up to titre 8 (1 arcs)"
+        # X1's B donor and the AB donors to X3 (O) need an anti-B titre, which the
+        # registry does not keep
+        (anti_b,) = [n for n in answer.notes if "anti-B" in n]
+        assert "were not accepted" in anti_b
+        theirs = ", ".join(f"D{donors[c]}" for c in ("X1", "X4", "X5", "X6", "X7"))
+        assert anti_b.endswith(f"for P{ids['X3']}: {theirs}")
+    later = _run(scheme)
+    with scheme.sessions() as session:
+        # a run made now, with the titre of 64, gains nothing for X3
+        (now,) = explain_run(session, later, ids["X3"], abo_incompatible_titre_max=8).what_if
+        assert now.matched_after is False
+
+
+def test_a_run_judged_under_other_rules_is_refused_with_the_difference(scheme: Scheme) -> None:
+    ids, donors = register_pool(scheme)
+    aboi = CompatibilityPolicy(abo_incompatible_titre_max=8)
+    outcome = run_matching(
+        scheme.sessions, scheme.admin, read_policy("max-transplants"), compatibility=aboi
+    )
+    arc = f"D{donors['X2']} -> P{ids['X3']}"
+    with (
+        scheme.sessions() as session,
+        pytest.raises(RecordConflict, match=f"the run's arc {arc} is not given by the facts"),
+    ):
+        explain_run(session, outcome.run_id, ids["X3"], abo_incompatible_titre_max=8)
+
+
+def test_a_hypothetical_donor(scheme: Scheme) -> None:
+    ids, _ = register_pool(scheme)
+    run_id = _run(scheme)
+    with scheme.sessions() as session:
+        # a second AB donor for X4 typed A11: every AB patient but X7 refuses A11, and
+        # X7's donor gives to X4, so X4 and X7 can swap
+        second = NewDonor("AB", hla=("A11",))
+        answer = explain_run(session, run_id, ids["X4"], new_donor=second)
+        (added,) = answer.what_if
+        assert added.matched_before is False and added.matched_after is True
+        assert added.after.transplants == 4
+        assert set(added.newly_matched) == {f"P{ids['X4']}", f"P{ids['X7']}"}
+        assert answer.notes == (
+            f"add a AB donor (for P{ids['X4']}): gives to 1 of the run's patients",
+        )
+        # an O altruist whose A2 and A11 every AB patient refuses gives to X1, X2, X3;
+        # X3's (untyped) A donor to the AB patients: alt -> X3 -> X4 -> X5 and the swap
+        altruist = NewDonor("O", hla=("A2", "A11"), age=45, altruist=True)
+        (chain,) = explain_run(session, run_id, ids["X3"], new_donor=altruist).what_if
+        assert chain.change == "add donor new-donor (an altruist, 3 arcs)"
+        assert chain.matched_after is True and chain.after.transplants == 5
+        untyped = explain_run(session, run_id, ids["X3"], new_donor=NewDonor("O", altruist=True))
+        assert any("no HLA typing given" in n for n in untyped.notes)
+        with pytest.raises(RecordInvalid, match="new donor blood group: unknown ABO group 'Q'"):
+            explain_run(session, run_id, ids["X3"], new_donor=NewDonor("Q"))
 
 
 def _cli(capsys: pytest.CaptureFixture[str], scheme: Scheme, *argv: str) -> tuple[int, str]:
@@ -150,6 +231,37 @@ def test_run_explain_from_the_command_line(
     assert code == 0, out
     assert out.startswith("only-long-exchanges: ")
     assert f"P{ids['X4']} would be matched (was not matched)" in out
+    code, out = _cli(
+        capsys,
+        scheme,
+        "run",
+        "explain",
+        run_id,
+        str(ids["X4"]),
+        "--what-if-donor",
+        "AB",
+        "--what-if-donor-hla",
+        "A11",
+        "--json",
+    )
+    assert code == 0, out
+    document = json.loads(out)
+    (added,) = document["what_if"]
+    assert added["matched_after"] is True and added["after"]["transplants"] == 4
+    assert document["notes"] == [
+        f"add a AB donor (for P{ids['X4']}): gives to 1 of the run's patients"
+    ]
+    code, out = _cli(
+        capsys, scheme, "run", "explain", run_id, str(ids["X3"]), "--what-if-abo-incompatible", "8"
+    )
+    assert code == 0 and "  note: accept ABO-incompatible transplants up to titre 8: anti-B" in out
+    for argv, message in (
+        (("--what-if-donor-hla", "A11"), "--what-if-donor-hla: describes a new donor"),
+        (("--what-if-donor", "Q"), "new donor: new donor blood group: unknown ABO group 'Q'"),
+        (("--what-if-donor", "O", "--what-if-donor-hla", "A999"), "new donor hla"),
+    ):
+        code, out = _cli(capsys, scheme, "run", "explain", run_id, str(ids["X4"]), *argv)
+        assert code == 2 and out.count("\n") == 1 and message in out, out
     code, out = _cli(capsys, scheme, "run", "explain", "999", str(ids["X4"]))
     assert code == 2 and out == "kidneyshare: error: RUN: matching run 999 does not exist\n"
     code, out = _cli(

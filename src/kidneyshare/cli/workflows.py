@@ -52,7 +52,7 @@ from kidneyshare.workflows.care import (
     record_transplant_with_care,
     record_visit,
 )
-from kidneyshare.workflows.explain_run import explain_run
+from kidneyshare.workflows.explain_run import NewDonor, explain_run
 from kidneyshare.workflows.matching_run import read_policy, run_matching
 from kidneyshare.workflows.recourse import repair_run
 
@@ -344,15 +344,47 @@ def run_explain_command(
             "--what-if-abo-incompatible",
             metavar="TITRE",
             help="Also re-run accepting ABO-incompatible transplants when the patient's "
-            "antibodies against the donor's A/B antigens have titres at most TITRE.",
+            "antibodies against the donor's A/B antigens have titres at most TITRE "
+            "(judged from the facts recorded by the run's time).",
             show_default=False,
         ),
     ] = None,
+    new_donor: Annotated[
+        str | None,
+        typer.Option(
+            "--what-if-donor",
+            metavar="ABO",
+            help="Also re-run with a new donor of this blood group (O, A, A1, A2, B, AB, "
+            "A1B, A2B) for PATIENT (an altruist with --what-if-donor-altruist).",
+            show_default=False,
+        ),
+    ] = None,
+    new_donor_hla: Annotated[
+        str | None,
+        typer.Option(
+            "--what-if-donor-hla",
+            metavar="TYPING",
+            help='The new donor\'s HLA typing, e.g. "A1 A24 B8 DR3"; without it the virtual '
+            "crossmatch is not judged.",
+            show_default=False,
+        ),
+    ] = None,
+    new_donor_age: Annotated[
+        float | None,
+        typer.Option("--what-if-donor-age", min=0, help="The new donor's age in years."),
+    ] = None,
+    new_donor_altruist: Annotated[
+        bool,
+        typer.Option(
+            "--what-if-donor-altruist", help="The new donor is an altruist (non-directed)."
+        ),
+    ] = False,
     url: Url = None,
     json_output: Json = False,
 ) -> None:
     """Why PATIENT was (not) matched in RUN's own result, with what-if re-runs; people
     appear by their snapshot ids (P<patient id>, D<donor id>)."""
+    donor = _new_donor(new_donor, new_donor_hla, new_donor_age, new_donor_altruist)
     with _registry(url, None) as (sessions, _), sessions() as session:
         _named("RUN", lambda: get_run(session, run_id))
         _named("PATIENT", lambda: get_patient(session, patient_id))
@@ -363,6 +395,7 @@ def run_explain_command(
             max_cycle=what_if_cycle,
             max_chain=what_if_chain,
             abo_incompatible_titre_max=abo_incompatible,
+            new_donor=donor,
         )
     explanation = answer.explanation
     document: dict[str, Any] = {
@@ -371,6 +404,7 @@ def run_explain_command(
         "in_snapshot": answer.in_snapshot,
         "explanation": explanation.to_json(),
         "what_if": [w.to_json() for w in answer.what_if],
+        "notes": list(answer.notes),
     }
 
     def render() -> None:
@@ -387,8 +421,29 @@ def run_explain_command(
             )
         for w in answer.what_if:
             out.print(w.sentence(), markup=False, soft_wrap=True)
+        for note in answer.notes:
+            out.print(f"  note: {note}", markup=False, soft_wrap=True)
 
     _write(json_output, document, render)
+
+
+def _new_donor(
+    blood_group: str | None, hla: str | None, age: float | None, altruist: bool
+) -> NewDonor | None:
+    if blood_group is None:
+        given = [
+            name
+            for name, value in (
+                ("--what-if-donor-hla", hla),
+                ("--what-if-donor-age", age),
+                ("--what-if-donor-altruist", altruist or None),
+            )
+            if value is not None
+        ]
+        if given:
+            raise RecordInvalid("describes a new donor: give --what-if-donor ABO", field=given[0])
+        return None
+    return NewDonor.parse(blood_group, hla, age=age, altruist=altruist)
 
 
 @offers_app.command("list")

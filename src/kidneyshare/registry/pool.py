@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import exists, select
@@ -42,6 +43,7 @@ __all__ = [
     "change_status",
     "current_donor_facts",
     "current_patient_facts",
+    "donor_facts_as_of",
     "donor_facts_history",
     "get_altruist",
     "get_pair",
@@ -49,6 +51,7 @@ __all__ = [
     "list_altruists",
     "list_pairs",
     "pair_donors",
+    "patient_facts_as_of",
     "patient_facts_history",
     "record_donor_facts",
     "record_patient_facts",
@@ -61,6 +64,7 @@ __all__ = [
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 
 Member = TypeVar("Member", Pair, Altruist)
+Fact = TypeVar("Fact", PatientClinicalRecord, DonorClinicalRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +258,23 @@ def current_donor_facts(session: Session, donor_id: int) -> DonorClinicalRecord 
             ~exists().where(later.supersedes_id == DonorClinicalRecord.id),
         )
     )
+
+
+def _in_force(rows: Sequence[Fact], at: datetime) -> Fact | None:
+    # A correction supersedes the facts in force, so each history is one chain in id order.
+    recorded = [row for row in rows if row.recorded_at <= at]
+    return recorded[-1] if recorded else None
+
+
+def patient_facts_as_of(
+    session: Session, patient_id: int, at: datetime
+) -> PatientClinicalRecord | None:
+    """The patient's facts in force at ``at``: the last row recorded by then."""
+    return _in_force(patient_facts_history(session, patient_id), at)
+
+
+def donor_facts_as_of(session: Session, donor_id: int, at: datetime) -> DonorClinicalRecord | None:
+    return _in_force(donor_facts_history(session, donor_id), at)
 
 
 def patient_facts_history(session: Session, patient_id: int) -> list[PatientClinicalRecord]:

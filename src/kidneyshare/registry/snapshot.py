@@ -18,11 +18,18 @@ with splits and broads, and the arc's weight is the compatibility score. A perso
 blood group is not recorded gets no judged arc (nothing can be said about them), and a
 patient none of whose donors has a recorded blood group receives judged arcs but gives
 none.
+
+:func:`rebuild_snapshot` freezes a stored run's members again from the facts in force
+when the run was made (the facts are append-only, so they can be read as of any time),
+under any compatibility rules and with hypothetical donors added: what a what-if re-run
+of the run needs, since the snapshot keeps blood groups but not HLA or titres.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -53,15 +60,22 @@ from kidneyshare.registry.models import (
 )
 from kidneyshare.registry.models import Donor as DonorRow
 from kidneyshare.registry.models import Patient as PatientRow
-from kidneyshare.registry.pool import current_donor_facts, current_patient_facts
+from kidneyshare.registry.pool import (
+    current_donor_facts,
+    current_patient_facts,
+    donor_facts_as_of,
+    patient_facts_as_of,
+)
 from kidneyshare.registry.vocabulary import MemberStatus
 
 __all__ = [
     "PoolSnapshot",
+    "RebuiltSnapshot",
     "donor_key",
     "parse_donor_key",
     "parse_patient_key",
     "patient_key",
+    "rebuild_snapshot",
     "snapshot_pool",
 ]
 
@@ -171,8 +185,9 @@ def _arcs_to(
 
 
 def _imported_arcs(session: Session, got: _Collected) -> list[Arc]:
-    donors = {parse_donor_key(d.id) for d in got.donors}
-    patients = {parse_patient_key(p.id) for p in got.patients}
+    # only people read from a pool file have its arcs (a hypothetical donor is from none)
+    donors = {parse_donor_key(d.id) for d in got.donors if got.imports[d.id] is not None}
+    patients = {parse_patient_key(p.id) for p in got.patients if got.imports[p.id] is not None}
     return [
         Arc(
             DonorId(donor_key(row.donor_id)),
@@ -222,37 +237,48 @@ def snapshot_pool(
         if not donors:
             continue
         counted_pairs += 1
-        facts = current_patient_facts(session, pair.patient_id)
-        key = PatientId(patient_key(pair.patient_id))
-        got.patients.append(
-            Patient(
-                key,
-                blood_group=_group(None if facts is None else facts.blood_group),
-                cpra=None if facts is None else facts.cpra,
-                age=None if facts is None or facts.age is None else float(facts.age),
-            )
-        )
-        got.imports[key] = pair.patient.import_id
-        if facts is not None and facts.blood_group is not None:
-            got.patient_records.append(_patient_record(pair.patient, facts))
+        _add_patient(got, pair.patient, current_patient_facts(session, pair.patient_id))
         for row in donors:
-            _add_donor(session, got, row, pair.patient_id)
+            _add_donor(got, row, current_donor_facts(session, row.id), pair.patient_id)
     counted_altruists = 0
     for altruist in altruists:
         if altruist.donor_id not in refused:
             counted_altruists += 1
-            _add_donor(session, got, altruist.donor, None)
+            donor = altruist.donor
+            _add_donor(got, donor, current_donor_facts(session, donor.id), None)
     excluded = tuple((donor_key(i), v.reason) for i, v in sorted(refused.items()))
     if not got.patients and not got.donors:
         return PoolSnapshot(None, 0, 0, excluded)
-    arcs = _imported_arcs(session, got)
-    arcs += _judged_arcs(session, got, compatibility or CompatibilityPolicy())
-    instance = Instance(got.patients, got.donors, arcs, name=name)
+    instance = _freeze(session, got, name, compatibility)
     return PoolSnapshot(instance, counted_pairs, counted_altruists, excluded)
 
 
-def _add_donor(session: Session, got: _Collected, row: DonorRow, patient: int | None) -> None:
-    facts = current_donor_facts(session, row.id)
+def _freeze(
+    session: Session, got: _Collected, name: str, compatibility: CompatibilityPolicy | None
+) -> Instance:
+    arcs = _imported_arcs(session, got)
+    arcs += _judged_arcs(session, got, compatibility or CompatibilityPolicy())
+    return Instance(got.patients, got.donors, arcs, name=name)
+
+
+def _add_patient(got: _Collected, row: PatientRow, facts: PatientClinicalRecord | None) -> None:
+    key = PatientId(patient_key(row.id))
+    got.patients.append(
+        Patient(
+            key,
+            blood_group=_group(None if facts is None else facts.blood_group),
+            cpra=None if facts is None else facts.cpra,
+            age=None if facts is None or facts.age is None else float(facts.age),
+        )
+    )
+    got.imports[key] = row.import_id
+    if facts is not None and facts.blood_group is not None:
+        got.patient_records.append(_patient_record(row, facts))
+
+
+def _add_donor(
+    got: _Collected, row: DonorRow, facts: DonorClinicalRecord | None, patient: int | None
+) -> None:
     key = DonorId(donor_key(row.id))
     got.donors.append(
         Donor(
@@ -265,3 +291,56 @@ def _add_donor(session: Session, got: _Collected, row: DonorRow, patient: int | 
     got.imports[key] = row.import_id
     if facts is not None and facts.blood_group is not None:
         got.donor_records.append(_donor_record(row, facts, patient))
+
+
+@dataclass(frozen=True, slots=True)
+class RebuiltSnapshot:
+    """A stored snapshot's members frozen again (:func:`rebuild_snapshot`): the instance,
+    and the clinical records its arcs were judged from (people with a recorded blood
+    group, hypothetical donors included)."""
+
+    instance: Instance
+    patient_records: tuple[PatientRecord, ...]
+    donor_records: tuple[DonorRecord, ...]
+
+
+def rebuild_snapshot(
+    session: Session,
+    stored: Instance,
+    at: datetime,
+    compatibility: CompatibilityPolicy | None = None,
+    *,
+    extra_donors: Sequence[DonorRecord] = (),
+) -> RebuiltSnapshot:
+    """The members of the snapshot ``stored`` (in its order) with the clinical facts in
+    force at ``at``, their arcs judged under ``compatibility`` as :func:`snapshot_pool`
+    judges them; ``extra_donors`` (ids not of the registry's form) are judged with them,
+    as donors from no pool file.
+
+    With the rules and the time of the run that stored the snapshot, the result is the
+    snapshot itself, unless the run used other rules or a fact was recorded while the run
+    was being made; the caller compares.
+    """
+    patient_ids = [parse_patient_key(p.id) for p in stored.patients]
+    donor_ids = [parse_donor_key(d.id) for d in stored.donors]
+    patient_rows = {
+        row.id: row
+        for row in session.scalars(select(PatientRow).where(PatientRow.id.in_(patient_ids)))
+    }
+    donor_rows = {
+        row.id: row for row in session.scalars(select(DonorRow).where(DonorRow.id.in_(donor_ids)))
+    }
+    got = _Collected([], [], [], [], {})
+    for patient_id in patient_ids:
+        _add_patient(got, patient_rows[patient_id], patient_facts_as_of(session, patient_id, at))
+    for donor, donor_id in zip(stored.donors, donor_ids, strict=True):
+        owner = None if donor.patient is None else parse_patient_key(donor.patient)
+        _add_donor(got, donor_rows[donor_id], donor_facts_as_of(session, donor_id, at), owner)
+    for extra in extra_donors:
+        got.donors.append(
+            Donor(extra.id, patient=extra.patient, blood_group=extra.abo.group, age=extra.age)
+        )
+        got.donor_records.append(extra)
+        got.imports[extra.id] = None
+    instance = _freeze(session, got, stored.name, compatibility)
+    return RebuiltSnapshot(instance, tuple(got.patient_records), tuple(got.donor_records))

@@ -283,7 +283,7 @@ def explanation_view(
     """An explanation with every person as the caller may see them: the sentences name
     people by code or pseudonym (with their centre) instead of snapshot ids."""
     e = answer.explanation
-    sentences = [e.sentence, *(w.sentence() for w in answer.what_if)]
+    sentences = [e.sentence, *(w.sentence() for w in answer.what_if), *answer.notes]
     keys = [(m[0], int(m[1])) for text in sentences for m in _KEY.findall(text)]
     exchanges = [x for x in (e.exchange, e.alternative, *e.competing) if x is not None]
     donations = [d for x in exchanges for d in x.donations]
@@ -341,7 +341,7 @@ def explanation_view(
         exact=e.exact,
         what_if=[
             WhatIfPublic(
-                change=w.change,
+                change=_KEY.sub(label, w.change),
                 matched_before=w.matched_before,
                 matched_after=w.matched_after,
                 transplants_before=w.before.transplants,
@@ -357,4 +357,5 @@ def explanation_view(
             )
             for w in answer.what_if
         ],
+        notes=[_KEY.sub(label, note) for note in answer.notes],
     )

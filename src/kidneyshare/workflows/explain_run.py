@@ -10,10 +10,10 @@ The run's own result is explained, not a later plan version: a repaired plan is
 re-optimised around failures on a reduced pool, so comparing it with the full snapshot's
 optimum would call every repair "not optimal" (``run-not-optimal``).
 
-What-if re-runs: longer cycles or chains (:class:`RelaxLimits`), ABO-incompatible
-transplants accepted up to an antibody titre (:func:`abo_incompatible_arcs`), and, from
-the library, any :data:`~kidneyshare.matching.explain.Change` (a new donor with their
-arcs, for example).
+What-if re-runs: longer cycles or chains (:class:`RelaxLimits`); ABO-incompatible
+transplants accepted up to an antibody titre and a hypothetical new donor, both judged
+from the clinical facts in force when the run was made (:mod:`.what_if_run`); and, from
+the library, any :data:`~kidneyshare.matching.explain.Change`.
 """
 
 from __future__ import annotations
@@ -23,16 +23,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from kidneyshare.compatibility import CompatibilityPolicy
-from kidneyshare.formats import dump_native, parse_native
+from kidneyshare.formats import parse_native
 from kidneyshare.matching import Result, SolverConfig
 from kidneyshare.matching.explain import (
-    AddArcs,
     Change,
     Explanation,
     RelaxLimits,
     WhatIf,
-    accept_abo_incompatible,
     explain,
     what_if,
 )
@@ -42,11 +39,11 @@ from kidneyshare.registry.keys import patient_key
 from kidneyshare.registry.models import MatchingRun
 from kidneyshare.registry.pool import get_patient
 from kidneyshare.registry.runs import get_run, snapshot_digest, solver_config
-from kidneyshare.registry.snapshot import snapshot_pool
 from kidneyshare.registry.vocabulary import RunStatus
 from kidneyshare.workflows.recourse import stored_result
+from kidneyshare.workflows.what_if_run import JudgedChange, NewDonor, RunFacts
 
-__all__ = ["RunExplanation", "StoredRun", "abo_incompatible_arcs", "explain_run", "stored_run"]
+__all__ = ["NewDonor", "RunExplanation", "StoredRun", "explain_run", "stored_run"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,13 +60,15 @@ class StoredRun:
 class RunExplanation:
     """What :func:`explain_run` returns. Ids inside ``explanation`` and ``what_if`` are
     the snapshot's (``P<patient id>``, ``D<donor id>``); ``in_snapshot`` is false for a
-    registered patient who was not in the run's pool (reason ``not-in-pool``)."""
+    registered patient who was not in the run's pool (reason ``not-in-pool``). ``notes``
+    say what the what-if re-runs could not judge (each starts with the change's label)."""
 
     run_id: int
     patient_id: int
     in_snapshot: bool
     explanation: Explanation
     what_if: tuple[WhatIf, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 def stored_run(run: MatchingRun) -> StoredRun:
@@ -92,36 +91,6 @@ def stored_run(run: MatchingRun) -> StoredRun:
     return StoredRun(run.id, instance, config, stored_result(config, run.result))
 
 
-def abo_incompatible_arcs(
-    session: Session, run: MatchingRun, instance: Instance, titre_max: int
-) -> AddArcs:
-    """The arcs the run's pool would gain if ABO-incompatible transplants were accepted
-    when every antibody against the donor's A/B antigens has a titre at most ``titre_max``.
-
-    The snapshot keeps blood groups but not HLA or titres, so the pool is judged again
-    from the registry's facts, which is right only while they are the run's: the pool
-    judged now under the plain rules must give the run's very snapshot (same hash), else
-    the facts or members changed since (or the run used other compatibility rules).
-
-    Raises
-    ------
-    RecordConflict
-        the pool is no longer the run's.
-    ConfigError
-        ``titre_max`` is not a whole number >= 0.
-    """
-    wider_policy = CompatibilityPolicy(abo_incompatible_titre_max=titre_max)
-    now = snapshot_pool(session, instance.name, CompatibilityPolicy()).instance
-    if now is None or snapshot_digest(dump_native(now)) != run.snapshot_sha256:
-        raise RecordConflict(
-            f"matching run {run.id}: the pool or its clinical facts have changed since the "
-            "run, so an ABO-incompatible re-run cannot be judged on the run's pool"
-        )
-    wider = snapshot_pool(session, instance.name, wider_policy).instance
-    assert wider is not None  # the same members as ``now``
-    return accept_abo_incompatible(instance, wider)
-
-
 def explain_run(
     session: Session,
     run_id: int,
@@ -130,18 +99,24 @@ def explain_run(
     max_cycle: int | None = None,
     max_chain: int | None = None,
     abo_incompatible_titre_max: int | None = None,
+    new_donor: NewDonor | None = None,
     changes: Sequence[Change] = (),
 ) -> RunExplanation:
     """Why the registry patient ``patient_id`` was (not) matched in run ``run_id``, with
     a what-if re-run for longer limits (``max_cycle``/``max_chain``), one for
-    ABO-incompatible transplants (``abo_incompatible_titre_max``) and one per ``changes``.
+    ABO-incompatible transplants (``abo_incompatible_titre_max``), one with a
+    hypothetical donor (``new_donor``) and one per ``changes``.
 
     Raises
     ------
     RecordNotFound
         no such run, or no such patient in the registry.
     RecordConflict
-        the run has not succeeded; an ABO-incompatible re-run on a pool that changed.
+        the run has not succeeded; a re-run needing clinical facts when those recorded
+        by the run's time do not give its snapshot (:mod:`.what_if_run`).
+    RecordInvalid
+        a new donor's field cannot be read, or a paired donor for a patient who was not
+        in the run's pool.
     ConfigError
         a relaxed limit the solver refuses.
     """
@@ -150,23 +125,20 @@ def explain_run(
     stored = stored_run(run)
     key = patient_key(patient_id)
     in_snapshot = key in stored.instance.patient_index
-    requested: list[Change] = []
+    asked = key if in_snapshot else None
+    requested: list[JudgedChange] = []
     if max_cycle is not None or max_chain is not None:
-        requested.append(RelaxLimits(max_cycle, max_chain))
+        requested.append(JudgedChange(RelaxLimits(max_cycle, max_chain)))
+    facts = RunFacts(session, run, stored.instance)
     if abo_incompatible_titre_max is not None:
-        requested.append(
-            abo_incompatible_arcs(session, run, stored.instance, abo_incompatible_titre_max)
-        )
-    requested += changes
+        requested.append(facts.abo_incompatible(abo_incompatible_titre_max, asked))
+    if new_donor is not None:
+        requested.append(facts.new_donor(new_donor, asked))
+    requested += (JudgedChange(c) for c in changes)
     explanation = explain(stored.instance, stored.config, stored.result, key)
     re_runs = tuple(
-        what_if(
-            stored.instance,
-            stored.config,
-            change,
-            patient_id=key if in_snapshot else None,
-            before=stored.result,
-        )
-        for change in requested
+        what_if(stored.instance, stored.config, c.change, patient_id=asked, before=stored.result)
+        for c in requested
     )
-    return RunExplanation(run.id, patient_id, in_snapshot, explanation, re_runs)
+    notes = tuple(n for c in requested for n in c.notes)
+    return RunExplanation(run.id, patient_id, in_snapshot, explanation, re_runs, notes)

@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
+from kidneyshare.registry.errors import RecordInvalid
 from kidneyshare.service.access import Permission, Principal
-from kidneyshare.service.deps import MAX_ID, State, VisiblePatient, require
+from kidneyshare.service.deps import MAX_ID, UNPROCESSABLE, State, VisiblePatient, require
 from kidneyshare.service.schemas.explain import ExplanationPublic
 from kidneyshare.service.views import explanation_view
-from kidneyshare.workflows.explain_run import explain_run
+from kidneyshare.workflows.explain_run import NewDonor, explain_run
 
 router = APIRouter(prefix="/runs", tags=["runs"])
+AboGroup = Literal["O", "A", "A1", "A2", "B", "AB", "A1B", "A2B"]
+
+
+def _invalid(name: str, message: str) -> HTTPException:
+    return HTTPException(
+        UNPROCESSABLE, [{"loc": ["query", name], "msg": message, "type": "value_error"}]
+    )
+
+
+def _new_donor(
+    blood_group: str | None, hla: str | None, age: float | None, altruist: bool
+) -> NewDonor | None:
+    if blood_group is None:
+        if hla is not None or age is not None or altruist:
+            raise _invalid("what_if_donor", "required to describe a new donor")
+        return None
+    try:
+        return NewDonor.parse(blood_group, hla, age=age, altruist=altruist)
+    except RecordInvalid as exc:
+        raise _invalid("what_if_donor_hla", str(exc)) from exc
+
+
 # Identifiable pool data: the patient's own centre (VisiblePatient) or the scheme's staff.
 Reader = Annotated[Principal, Depends(require(Permission.READ_POOL))]
 RunId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -36,13 +59,33 @@ def explain(
             ge=0,
             le=4096,
             description="Also re-run accepting ABO-incompatible transplants up to this "
-            "antibody titre (409 when the pool or its facts changed since the run).",
+            "antibody titre, judged from the facts recorded by the run's time (409 when "
+            "they do not give the run's snapshot).",
         ),
     ] = None,
+    what_if_donor: Annotated[
+        AboGroup | None,
+        Query(description="Also re-run with a new donor of this blood group for the patient."),
+    ] = None,
+    what_if_donor_hla: Annotated[
+        str | None,
+        Query(
+            max_length=400,
+            description='The new donor\'s HLA typing, e.g. "A1 A24 B8 DR3" (without it the '
+            "virtual crossmatch is not judged).",
+        ),
+    ] = None,
+    what_if_donor_age: Annotated[
+        float | None, Query(ge=0, le=100, description="The new donor's age in years.")
+    ] = None,
+    what_if_donor_altruist: Annotated[
+        bool, Query(description="The new donor is an altruist, not the patient's.")
+    ] = False,
 ) -> ExplanationPublic:
     """Why the patient was (not) matched in the run's own result (reasons in
     docs/explain.md), with the requested what-if re-runs. Other centres' people appear
     by pseudonym. 409 for a run that has not succeeded."""
+    donor = _new_donor(what_if_donor, what_if_donor_hla, what_if_donor_age, what_if_donor_altruist)
     # A plain session: explaining reads and solves, it writes nothing.
     with state.sessions() as session:
         answer = explain_run(
@@ -52,5 +95,6 @@ def explain(
             max_cycle=what_if_max_cycle,
             max_chain=what_if_max_chain,
             abo_incompatible_titre_max=abo_incompatible_titre_max,
+            new_donor=donor,
         )
         return explanation_view(session, answer, caller, state.pseudonyms)

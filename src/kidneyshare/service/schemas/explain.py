@@ -67,3 +67,8 @@ class ExplanationPublic(Schema):
     method: str
     exact: bool
     what_if: list[WhatIfPublic] = Field(default_factory=list)
+    notes: list[str] = Field(
+        default_factory=list,
+        description="What the what-if re-runs could not judge (an antibody titre not "
+        "recorded, a new donor without HLA typing), each led by the change's label.",
+    )
