@@ -267,27 +267,21 @@ class BuiltPool:
         table = self.conflicts or _ConflictTable(self.records)
         donors = self.records.donors
         donor_loci = [locus_antigens(d.hla) for d in donors]
-        judged: dict[tuple[AboType, AboType, int | None, int | None], AboJudgement] = {}
+        judged: dict[_AboKey, dict[AboType, AboJudgement]] = {}
         for patient in self.records.patients:
+            key = (patient.abo, patient.anti_a_titre, patient.anti_b_titre)
+            if key not in judged:
+                judged[key] = _abo_judgements(patient, self.policy)
+            abo = judged[key]
             found = None if patient.unacceptable is None else table.lookup(patient.unacceptable)
             patient_loci = locus_antigens(patient.hla)
             declined = frozenset(patient.declined_donors)
             for row, donor in enumerate(donors):
-                key = (donor.abo, patient.abo, patient.anti_a_titre, patient.anti_b_titre)
-                abo = judged.get(key)
-                if abo is None:
-                    abo = judged[key] = abo_compatibility(
-                        donor.abo,
-                        patient.abo,
-                        self.policy,
-                        anti_a_titre=patient.anti_a_titre,
-                        anti_b_titre=patient.anti_b_titre,
-                    )
                 xm = None if donor.hla is None or found is None else table.crossmatch(row, found)
                 yield _assessment(
                     donor,
                     patient,
-                    Compatibility(abo, xm),
+                    Compatibility(abo[donor.abo], xm),
                     self.context,
                     partial(count_mismatch, donor_loci[row], patient_loci),
                     declined=donor.id in declined,
@@ -302,6 +296,27 @@ def latest_record_date(records: ClinicalPool) -> date | None:
 
 
 BoolArray = npt.NDArray[np.bool_]
+_AboKey = tuple[AboType, int | None, int | None]
+"""What an ABO judgement depends on besides the donor's group: the patient's group and
+anti-A and anti-B titres."""
+
+
+def _abo_judgements(
+    patient: PatientRecord, policy: CompatibilityPolicy
+) -> dict[AboType, AboJudgement]:
+    """The ABO judgement for ``patient`` of a donor of each group."""
+    return {
+        t: abo_compatibility(
+            t,
+            patient.abo,
+            policy,
+            anti_a_titre=patient.anti_a_titre,
+            anti_b_titre=patient.anti_b_titre,
+        )
+        for t in AboType
+    }
+
+
 _NEGATIVE = VirtualCrossmatch(positive=False, conflicts=())
 
 
@@ -398,24 +413,15 @@ def build_pool(
     donor_types = [d.abo for d in donors]
     owners = [d.patient for d in donors]
     donor_loci: list[LocusAntigens | None] = [locus_antigens(d.hla) for d in donors]
-    abo_rows: dict[tuple[AboType, int | None, int | None], BoolArray] = {}
+    abo_rows: dict[_AboKey, BoolArray] = {}
     exclusions = {"abo": 0, "crossmatch": 0, "abo_and_crossmatch": 0, "declined": 0}
     row_of = {d.id: row for row, d in enumerate(donors)}
     arcs: list[Arc] = []
     for patient in records.patients:
         key = (patient.abo, patient.anti_a_titre, patient.anti_b_titre)
         if key not in abo_rows:
-            by_type = {
-                t: abo_compatibility(
-                    t,
-                    patient.abo,
-                    policy,
-                    anti_a_titre=patient.anti_a_titre,
-                    anti_b_titre=patient.anti_b_titre,
-                ).compatible
-                for t in AboType
-            }
-            abo_rows[key] = np.array([by_type[t] for t in donor_types], dtype=bool)
+            by_type = _abo_judgements(patient, policy)
+            abo_rows[key] = np.array([by_type[t].compatible for t in donor_types], dtype=bool)
         abo_ok = abo_rows[key]
         if patient.unacceptable is None:
             positive = np.zeros(len(donors), dtype=bool)
