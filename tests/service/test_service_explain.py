@@ -112,7 +112,7 @@ def test_what_if_a_new_donor_and_the_notes_through_the_api(scheme: Scheme) -> No
     assert added["matched_after"] is True and added["transplants_after"] == 4
     (moved,) = [p for p in added["newly_matched"] if p["centre_code"] == "CB"]
     assert moved["code"] is None and moved["pseudonym"].startswith("p-")
-    assert body["notes"] == ["add a AB donor (for X4 (CA)): gives to 1 of the run's patients"]
+    assert body["notes"] == ["add an AB donor (for X4 (CA)): gives to 1 of the run's patients"]
     # anti-B titres are not recorded: said, not guessed
     status, body = _explain(scheme, "coord-a", f"{base}/{ids['X3']}?abo_incompatible_titre_max=8")
     assert status == 200 and any("anti-B titres are not recorded" in n for n in body["notes"])

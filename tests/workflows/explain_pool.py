@@ -18,7 +18,12 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["PAIRS"]
+from workflow_scheme import DAY, Scheme
+
+from kidneyshare.registry import DonorFacts, PatientFacts, UnitOfWork
+from kidneyshare.registry.pool import DonorEntry, pair_donors, register_pair
+
+__all__ = ["PAIRS", "register_pool"]
 
 _AB_DONOR_HLA = {"X4": "A1", "X5": "A2", "X6": "A3", "X7": "A11"}
 # each AB patient refuses every AB donor but the previous one in X4 -> X5 -> X6 -> X7
@@ -48,3 +53,24 @@ PAIRS: list[dict[str, Any]] = [
         for code, hla in _AB_DONOR_HLA.items()
     ),
 ]
+
+
+def register_pool(scheme: Scheme) -> tuple[dict[str, int], dict[str, int]]:
+    """The pool of ``explain_pool``: patient ids and donor ids by pair code."""
+    patients, donors = {}, {}
+    with UnitOfWork(scheme.sessions, scheme.admin) as uow:
+        for spec in PAIRS:
+            patient, donor = dict(spec["patient"]), dict(spec["donor"])
+            patient["hla"] = tuple(patient.get("hla", ()))
+            patient["unacceptable_antigens"] = tuple(patient.get("unacceptable_antigens", ()))
+            donor["hla"] = tuple(donor.get("hla", ()))
+            pair = register_pair(
+                uow,
+                scheme.centres[spec["centre"]],
+                spec["code"],
+                [DonorEntry(f"{spec['code']}d", facts=DonorFacts(DAY, **donor))],
+                patient_facts=PatientFacts(DAY, **patient),
+            )
+            patients[spec["code"]] = pair.patient_id
+            donors[spec["code"]] = pair_donors(uow.session, pair)[0].id
+    return patients, donors

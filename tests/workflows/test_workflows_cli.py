@@ -7,61 +7,45 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from workflow_scheme import Scheme, register_swaps
-
-from kidneyshare.cli.main import main
-
-
-def _cli(capsys: pytest.CaptureFixture[str], scheme: Scheme, *argv: str) -> tuple[int, str]:
-    with pytest.raises(SystemExit) as stop:
-        main([*argv, "--database-url", scheme.url])
-    captured = capsys.readouterr()
-    return int(stop.value.code or 0), captured.out + captured.err
-
-
-def _json(capsys: pytest.CaptureFixture[str], scheme: Scheme, *argv: str) -> Any:
-    code, out = _cli(capsys, scheme, *argv, "--json")
-    assert code == 0, out
-    return json.loads(out)
+from workflow_scheme import Scheme, register_swaps, run_cli, run_cli_json
 
 
 def test_the_scenario_from_the_command_line(
     scheme: Scheme, capsys: pytest.CaptureFixture[str]
 ) -> None:
     register_swaps(scheme, 2)
-    started = _json(capsys, scheme, "run", "start", "--policy", "uk", "--user", "admin")
+    started = run_cli_json(capsys, scheme, "run", "start", "--policy", "uk", "--user", "admin")
     assert started["status"] == "succeeded" and started["transplants"] == 4
     assert started["policy"]["name"] == "uk" and set(started["centres"]) == {"GLA", "LON"}
     run = str(started["run"])
-    offers = _json(capsys, scheme, "offers", "list", "--run", run)["offers"]
+    offers = run_cli_json(capsys, scheme, "offers", "list", "--run", run)["offers"]
     assert len(offers) == 4
     first = offers[0]
-    code, out = _cli(
+    code, out = run_cli(
         capsys, scheme, "crossmatch-result", str(first["id"]), "positive", "--on", "2026-11-20"
     )
     assert code == 0 and "crossmatch-positive" in out
-    repaired = _json(capsys, scheme, "run", "repair", run, "--reoptimise-all")
+    repaired = run_cli_json(capsys, scheme, "run", "repair", run, "--reoptimise-all")
     assert repaired["plan_version"] == 2
     assert repaired["repair"]["failed_arcs"] == [f"D{first['donor']}:P{first['patient']}"]
-    shown = _json(capsys, scheme, "run", "show", run)
+    shown = run_cli_json(capsys, scheme, "run", "show", run)
     assert [p["number"] for p in shown["plan_versions"]] == [1, 2]
     live = [o for o in shown["offers"] if o["status"] == "proposed"]
     assert live and all(o["plan_version"] == 2 for o in live)
-    code, out = _cli(
+    code, out = run_cli(
         capsys, scheme, "offer-response", str(live[0]["id"]), "decline", "--on", "2026-11-19"
     )
     assert code == 2 and out.count("\n") == 1 and "needs a reason" in out
     episodes = []
     for offer in live:
-        code, out = _cli(
+        code, out = run_cli(
             capsys, scheme, "offer-response", str(offer["id"]), "accept", "--on", "2026-11-19"
         )
         assert code == 0 and out.strip() == f"offer {offer['id']}: accepted", out
         assert (
-            _cli(
+            run_cli(
                 capsys,
                 scheme,
                 "crossmatch-result",
@@ -72,7 +56,7 @@ def test_the_scenario_from_the_command_line(
             )[0]
             == 0
         )
-        code, out = _cli(capsys, scheme, "transplant", str(offer["id"]), "--on", "2026-12-01")
+        code, out = run_cli(capsys, scheme, "transplant", str(offer["id"]), "--on", "2026-12-01")
         assert code == 0, out
         episodes.append(int(out.rsplit(" ", 1)[1]))
     seen = str(episodes[0])
@@ -83,12 +67,12 @@ def test_the_scenario_from_the_command_line(
     ):
         for episode in episodes:
             assert (
-                _cli(capsys, scheme, "care", "record", str(episode), "--on", day, "--stage", stage)[
-                    0
-                ]
+                run_cli(
+                    capsys, scheme, "care", "record", str(episode), "--on", day, "--stage", stage
+                )[0]
                 == 0
             )
-    code, out = _cli(
+    code, out = run_cli(
         capsys,
         scheme,
         "care",
@@ -103,15 +87,15 @@ def test_the_scenario_from_the_command_line(
         "bp=126/78",
     )
     assert code == 0 and "visit" in out
-    alerts = _json(capsys, scheme, "care", "alerts", "--as-of", "2027-01-10")["alerts"]
+    alerts = run_cli_json(capsys, scheme, "care", "alerts", "--as-of", "2027-01-10")["alerts"]
     overdue = {a["episode"] for a in alerts if a["kind"] == "overdue-visit"}
     assert overdue == set(episodes) - {int(seen)}
-    caseload = _json(capsys, scheme, "care", "caseload", "care-gla", "--as-of", "2027-01-10")
+    caseload = run_cli_json(capsys, scheme, "care", "caseload", "care-gla", "--as-of", "2027-01-10")
     assert all(d["stage"] == "follow-up" for d in caseload["donors"])
     # bad input: one line, exit 2
-    code, out = _cli(capsys, scheme, "care", "record", seen, "--on", "2026-13-01", "--visit")
+    code, out = run_cli(capsys, scheme, "care", "record", seen, "--on", "2026-13-01", "--visit")
     assert code == 2 and out.count("\n") == 1 and "--on" in out
-    code, out = _cli(
+    code, out = run_cli(
         capsys, scheme, "care", "record", seen, "--on", "2026-12-20", "--measure", "bp=80/120"
     )
     assert code == 2 and "diastolic" in out
@@ -120,13 +104,13 @@ def test_the_scenario_from_the_command_line(
 def test_a_scheme_set_up_from_the_command_line(
     scheme: Scheme, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    code, out = _cli(capsys, scheme, "centre", "add", "EDI", "Edinburgh")
+    code, out = run_cli(capsys, scheme, "centre", "add", "EDI", "Edinburgh")
     assert code == 0 and out.startswith("centre EDI: id ")
-    code, out = _cli(
+    code, out = run_cli(
         capsys, scheme, "user", "add", "care-edi", "--role", "care-coordinator", "--centre", "EDI"
     )
     assert code == 0 and out.strip() == "user care-edi: care-coordinator at EDI"
-    code, out = _cli(capsys, scheme, "centre", "add", "edi", "x")
+    code, out = run_cli(capsys, scheme, "centre", "add", "edi", "x")
     assert code == 2 and out.count("\n") == 1 and "upper-case" in out
     records = {
         "format": "kidneyshare-clinical",
@@ -143,16 +127,16 @@ def test_a_scheme_set_up_from_the_command_line(
     }
     path = tmp_path / "records.json"
     path.write_text(json.dumps(records))
-    code, out = _cli(capsys, scheme, "register", str(path), "--on", "2026-11-02")
+    code, out = run_cli(capsys, scheme, "register", str(path), "--on", "2026-11-02")
     assert code == 2 and out.count("\n") == 1
     assert "donors.x3.centre" in out and "'ZZZ'" in out
     records["donors"][2]["centre"] = "EDI"
     path.write_text(json.dumps(records))
-    code, out = _cli(capsys, scheme, "register", str(path), "--on", "2026-11-02")
+    code, out = run_cli(capsys, scheme, "register", str(path), "--on", "2026-11-02")
     assert code == 0 and "registered 2 pairs and 1 altruists" in out
-    started = _json(capsys, scheme, "run", "start", "--policy", "uk", "--user", "admin")
+    started = run_cli_json(capsys, scheme, "run", "start", "--policy", "uk", "--user", "admin")
     # x1's donor carries A24, unacceptable to x2 (A*24:02 is A24): only the altruist's
     # chain x3 -> x2 -> x1 works, and the facts came through the registration
     assert started["transplants"] == 2
-    offers = _json(capsys, scheme, "offers", "list", "--centre", "EDI")["offers"]
+    offers = run_cli_json(capsys, scheme, "offers", "list", "--centre", "EDI")["offers"]
     assert len(offers) == 2

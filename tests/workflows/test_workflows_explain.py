@@ -8,48 +8,23 @@ import json
 from typing import Any
 
 import pytest
-from explain_pool import PAIRS
-from workflow_scheme import DAY, Scheme
+from explain_pool import register_pool
+from workflow_scheme import DAY, Scheme, run_cli
 
-from kidneyshare.cli.main import main
 from kidneyshare.compatibility import CompatibilityPolicy
 from kidneyshare.errors import ConfigError
 from kidneyshare.matching.explain import Reason
-from kidneyshare.registry import DonorFacts, PatientFacts, RecordConflict, UnitOfWork
+from kidneyshare.registry import PatientFacts, RecordConflict, UnitOfWork
 from kidneyshare.registry.errors import RecordInvalid, RecordNotFound
 from kidneyshare.registry.models import Pair
 from kidneyshare.registry.pool import (
-    DonorEntry,
     change_status,
-    pair_donors,
     record_patient_facts,
-    register_pair,
 )
 from kidneyshare.registry.runs import get_run
 from kidneyshare.registry.vocabulary import MemberStatus
 from kidneyshare.workflows.explain_run import NewDonor, explain_run, stored_run
 from kidneyshare.workflows.matching_run import read_policy, run_matching, start_run
-
-
-def register_pool(scheme: Scheme) -> tuple[dict[str, int], dict[str, int]]:
-    """The pool of ``explain_pool``: patient ids and donor ids by pair code."""
-    patients, donors = {}, {}
-    with UnitOfWork(scheme.sessions, scheme.admin) as uow:
-        for spec in PAIRS:
-            patient, donor = dict(spec["patient"]), dict(spec["donor"])
-            patient["hla"] = tuple(patient.get("hla", ()))
-            patient["unacceptable_antigens"] = tuple(patient.get("unacceptable_antigens", ()))
-            donor["hla"] = tuple(donor.get("hla", ()))
-            pair = register_pair(
-                uow,
-                scheme.centres[spec["centre"]],
-                spec["code"],
-                [DonorEntry(f"{spec['code']}d", facts=DonorFacts(DAY, **donor))],
-                patient_facts=PatientFacts(DAY, **patient),
-            )
-            patients[spec["code"]] = pair.patient_id
-            donors[spec["code"]] = pair_donors(uow.session, pair)[0].id
-    return patients, donors
 
 
 def _run(scheme: Scheme) -> int:
@@ -182,7 +157,7 @@ def test_a_hypothetical_donor(scheme: Scheme) -> None:
         assert added.after.transplants == 4
         assert set(added.newly_matched) == {f"P{ids['X4']}", f"P{ids['X7']}"}
         assert answer.notes == (
-            f"add a AB donor (for P{ids['X4']}): gives to 1 of the run's patients",
+            f"add an AB donor (for P{ids['X4']}): gives to 1 of the run's patients",
         )
         # an O altruist whose A2 and A11 every AB patient refuses gives to X1, X2, X3;
         # X3's (untyped) A donor to the AB patients: alt -> X3 -> X4 -> X5 and the swap
@@ -196,19 +171,12 @@ def test_a_hypothetical_donor(scheme: Scheme) -> None:
             explain_run(session, run_id, ids["X3"], new_donor=NewDonor("Q"))
 
 
-def _cli(capsys: pytest.CaptureFixture[str], scheme: Scheme, *argv: str) -> tuple[int, str]:
-    with pytest.raises(SystemExit) as stop:
-        main([*argv, "--database-url", scheme.url])
-    captured = capsys.readouterr()
-    return int(stop.value.code or 0), captured.out + captured.err
-
-
 def test_run_explain_from_the_command_line(
     scheme: Scheme, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ids, _ = register_pool(scheme)
     run_id = str(_run(scheme))
-    code, out = _cli(
+    code, out = run_cli(
         capsys,
         scheme,
         "run",
@@ -225,13 +193,13 @@ def test_run_explain_from_the_command_line(
     assert document["explanation"]["reason"] == "no-compatible-donor"
     (aboi,) = document["what_if"]
     assert aboi["matched_before"] is False and aboi["matched_after"] is True
-    code, out = _cli(
+    code, out = run_cli(
         capsys, scheme, "run", "explain", run_id, str(ids["X4"]), "--what-if-max-cycle", "4"
     )
     assert code == 0, out
     assert out.startswith("only-long-exchanges: ")
     assert f"P{ids['X4']} would be matched (was not matched)" in out
-    code, out = _cli(
+    code, out = run_cli(
         capsys,
         scheme,
         "run",
@@ -249,9 +217,9 @@ def test_run_explain_from_the_command_line(
     (added,) = document["what_if"]
     assert added["matched_after"] is True and added["after"]["transplants"] == 4
     assert document["notes"] == [
-        f"add a AB donor (for P{ids['X4']}): gives to 1 of the run's patients"
+        f"add an AB donor (for P{ids['X4']}): gives to 1 of the run's patients"
     ]
-    code, out = _cli(
+    code, out = run_cli(
         capsys, scheme, "run", "explain", run_id, str(ids["X3"]), "--what-if-abo-incompatible", "8"
     )
     assert code == 0 and "  note: accept ABO-incompatible transplants up to titre 8: anti-B" in out
@@ -260,11 +228,11 @@ def test_run_explain_from_the_command_line(
         (("--what-if-donor", "Q"), "new donor: new donor blood group: unknown ABO group 'Q'"),
         (("--what-if-donor", "O", "--what-if-donor-hla", "A999"), "new donor hla"),
     ):
-        code, out = _cli(capsys, scheme, "run", "explain", run_id, str(ids["X4"]), *argv)
+        code, out = run_cli(capsys, scheme, "run", "explain", run_id, str(ids["X4"]), *argv)
         assert code == 2 and out.count("\n") == 1 and message in out, out
-    code, out = _cli(capsys, scheme, "run", "explain", "999", str(ids["X4"]))
+    code, out = run_cli(capsys, scheme, "run", "explain", "999", str(ids["X4"]))
     assert code == 2 and out == "kidneyshare: error: RUN: matching run 999 does not exist\n"
-    code, out = _cli(
+    code, out = run_cli(
         capsys, scheme, "run", "explain", run_id, str(ids["X4"]), "--what-if-max-cycle", "-1"
     )
     assert code == 2 and "max_cycle" in out

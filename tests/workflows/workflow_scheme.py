@@ -9,13 +9,16 @@ matches all ``2n`` patients; after a failed arc the rest can still be re-paired.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from kidneyshare.cli.main import main
 from kidneyshare.registry import (
     Actor,
     DonorFacts,
@@ -29,7 +32,7 @@ from kidneyshare.registry import (
 from kidneyshare.registry.accounts import create_centre, create_user
 from kidneyshare.registry.pool import DonorEntry, register_pair
 
-__all__ = ["DAY", "Scheme", "register_swaps", "scheme"]
+__all__ = ["DAY", "Scheme", "register_swaps", "run_cli", "run_cli_json", "scheme"]
 
 DAY = date(2026, 11, 2)
 
@@ -83,3 +86,19 @@ def register_swaps(scheme: Scheme, n: int, prefix: str = "S") -> list[int]:
             )
             ids.append(pair.id)
     return ids
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], scheme: Scheme, *argv: str) -> tuple[int, str]:
+    """``kidneyshare ARGV`` on the scheme's database: the exit status and the output
+    (stdout then stderr)."""
+    with pytest.raises(SystemExit) as stop:
+        main([*argv, "--database-url", scheme.url])
+    captured = capsys.readouterr()
+    return int(stop.value.code or 0), captured.out + captured.err
+
+
+def run_cli_json(capsys: pytest.CaptureFixture[str], scheme: Scheme, *argv: str) -> Any:
+    """The JSON document of ``kidneyshare ARGV --json`` (which must exit 0)."""
+    code, out = run_cli(capsys, scheme, *argv, "--json")
+    assert code == 0, out
+    return json.loads(out)

@@ -4,6 +4,11 @@ scheme's workflows over the registry (the database as ``kidneyshare db`` takes i
 Thin: each command opens the database, calls one workflow of
 :mod:`kidneyshare.workflows` as the user named by ``--user`` (the scheme's own
 ``system`` by default) and prints the answer, as a table or with ``--json`` as JSON.
+
+With ``--user`` the registry's access rules apply as in the REST service
+(:mod:`kidneyshare.registry.access`): the role must allow the command, another centre's
+record is "does not exist", and people the user may not identify appear by pseudonym
+and centre (:mod:`kidneyshare.workflows.disclosure`, the service's pseudonyms).
 """
 
 from __future__ import annotations
@@ -32,7 +37,9 @@ from kidneyshare.registry import (
     make_engine,
     make_sessions,
 )
-from kidneyshare.registry.accounts import find_user
+from kidneyshare.registry.access import SYSTEM as SYSTEM_CALLER
+from kidneyshare.registry.access import Permission, Principal
+from kidneyshare.registry.accounts import find_user, get_user, scheme_secret
 from kidneyshare.registry.care_log import get_episode
 from kidneyshare.registry.models import Centre, Offer, PlanVersion
 from kidneyshare.registry.outcomes import (
@@ -42,6 +49,7 @@ from kidneyshare.registry.outcomes import (
     record_response,
 )
 from kidneyshare.registry.pool import get_patient
+from kidneyshare.registry.pseudonyms import Pseudonymiser
 from kidneyshare.registry.runs import get_run
 from kidneyshare.registry.vocabulary import MeasurementKind
 from kidneyshare.workflows.care import (
@@ -52,6 +60,7 @@ from kidneyshare.workflows.care import (
     record_transplant_with_care,
     record_visit,
 )
+from kidneyshare.workflows.disclosure import explanation_document, offer_documents
 from kidneyshare.workflows.explain_run import NewDonor, explain_run
 from kidneyshare.workflows.matching_run import read_policy, run_matching
 from kidneyshare.workflows.recourse import repair_run
@@ -130,6 +139,44 @@ def _registry(url: str | None, user: str | None) -> Iterator[tuple[sessionmaker[
         engine.dispose()
 
 
+@contextmanager
+def _acting(
+    url: str | None, user: str | None, permission: Permission
+) -> Iterator[tuple[sessionmaker[Session], Actor, Principal]]:
+    """The database, the actor and their access (the scheme's system without ``--user``),
+    refusing a user whose role lacks ``permission``."""
+    with _registry(url, user) as (sessions, actor):
+        caller = SYSTEM_CALLER
+        if actor.user_id is not None:
+            with sessions() as session:
+                caller = Principal.of(get_user(session, actor.user_id))
+        if not caller.may(permission):
+            raise RecordInvalid(f"{caller.username}: {caller.refusal(permission)}", field="--user")
+        yield sessions, actor, caller
+
+
+def _visible(caller: Principal, argument: str, what: str, *centres: int) -> None:
+    """Another centre's record does not exist for a centre's user (as the service's 404)."""
+    if not caller.identifies(*centres):
+        raise RecordNotFound(f"{argument}: {what} does not exist")
+
+
+def _offer(session: Session, caller: Principal, offer_id: int) -> Offer:
+    """The offer named by OFFER, if the user's centre is party to it."""
+    offer = _named("OFFER", lambda: get_offer(session, offer_id))
+    _visible(caller, "OFFER", f"offer {offer_id}", offer.donor_centre_id, offer.patient_centre_id)
+    return offer
+
+
+@contextmanager
+def _reading(sessions: sessionmaker[Session]) -> Iterator[tuple[Session, Pseudonymiser]]:
+    """A session to read in, and the scheme's pseudonyms (the service's: the key is the
+    scheme's, made on first use before the session opens)."""
+    pseudonyms = Pseudonymiser(bytes.fromhex(scheme_secret(sessions, "pseudonyms")))
+    with sessions() as session:
+        yield session, pseudonyms
+
+
 def _write(json_output: bool, document: Any, render: Callable[[], None]) -> None:
     if json_output:
         write_json(document)
@@ -155,7 +202,7 @@ def run_start_command(
 ) -> None:
     """Snapshot the active pool, solve it under POLICY, verify, store, and make offers."""
     rules = read_policy(policy)
-    with _registry(url, user) as (sessions, actor):
+    with _acting(url, user, Permission.START_RUNS) as (sessions, actor, _):
         outcome = run_matching(sessions, actor, rules, levels=level or (), time_limit=time_limit)
     document = {
         "run": outcome.run_id,
@@ -180,21 +227,19 @@ def run_start_command(
     _write(json_output, document, render)
 
 
-def _offer_json(offer: Offer, codes: dict[int, str]) -> dict[str, Any]:
-    return {
-        "id": offer.id,
-        "run": offer.run_id,
-        "plan_version": offer.plan_version,
-        "exchange": offer.exchange,
-        "kind": offer.kind,
-        "position": offer.position,
-        "donor": offer.donor_id,
-        "donor_centre": codes[offer.donor_centre_id],
-        "patient": offer.patient_id,
-        "patient_centre": codes[offer.patient_centre_id],
-        "status": offer.status.value,
-        "version": offer.version,
-    }
+def _offer_json(offer: dict[str, Any]) -> dict[str, Any]:
+    """An offer of :func:`offer_documents` as the CLI prints it: ``donor``/``patient``
+    are registry ids, ``None`` for people the user may not identify (see the pseudonym)."""
+    document = {key: offer[key] for key in ("id", "plan_version", "exchange", "kind", "position")}
+    document["run"] = offer["run_id"]
+    for role in ("donor", "patient"):
+        person = offer[role]
+        document[role] = person["id"]
+        document[f"{role}_pseudonym"] = person["pseudonym"]
+        document[f"{role}_centre"] = person["centre_code"]
+    document["status"] = offer["status"].value
+    document["version"] = offer["version"]
+    return document
 
 
 def _codes(session: Session) -> dict[int, str]:
@@ -206,8 +251,9 @@ def _offer_table(rows: list[dict[str, Any]]) -> None:
     for o in rows:
         out.print(
             f"offer {o['id']}  run {o['run']} v{o['plan_version']} exchange {o['exchange']} "
-            f"({o['kind']} #{o['position']}): donor {o['donor']} ({o['donor_centre']}) -> "
-            f"patient {o['patient']} ({o['patient_centre']})  {o['status']}"
+            f"({o['kind']} #{o['position']}): donor {o['donor'] or o['donor_pseudonym']} "
+            f"({o['donor_centre']}) -> patient {o['patient'] or o['patient_pseudonym']} "
+            f"({o['patient_centre']})  {o['status']}"
         )
 
 
@@ -215,20 +261,25 @@ def _offer_table(rows: list[dict[str, Any]]) -> None:
 def run_show_command(
     run_id: Annotated[int, typer.Argument(metavar="RUN", help="The run's id.")],
     url: Url = None,
+    user: User = None,
     json_output: Json = False,
 ) -> None:
-    """A run: its status, policy, plan versions and offers."""
-    with _registry(url, None) as (sessions, _), sessions() as session:
+    """A run: its status, policy, plan versions and offers (with ``--user``: the offers
+    of the user's centre, people of other centres by pseudonym)."""
+    with (
+        _acting(url, user, Permission.READ_RUNS) as (sessions, _, caller),
+        _reading(sessions) as (session, pseudonyms),
+    ):
         run = _named("RUN", lambda: get_run(session, run_id))
         plans = list(
             session.scalars(
                 select(PlanVersion).where(PlanVersion.run_id == run_id).order_by(PlanVersion.number)
             )
         )
-        codes = _codes(session)
-        offers = [
-            _offer_json(o, codes) for o in list_offers(session, run_id=run_id, limit=10_000)[0]
-        ]
+        rows = []
+        if caller.may(Permission.READ_OFFERS):
+            rows = list_offers(session, run_id=run_id, centre_id=caller.scope(), limit=10_000)[0]
+        offers = [_offer_json(o) for o in offer_documents(session, rows, caller, pseudonyms)]
         document: dict[str, Any] = {
             "run": run.id,
             "status": run.status.value,
@@ -292,7 +343,10 @@ def run_repair_command(
     json_output: Json = False,
 ) -> None:
     """Repair the run's plan after failed crossmatches and withdrawals (a new plan version)."""
-    with _registry(url, user) as (sessions, actor), UnitOfWork(sessions, actor) as uow:
+    with (
+        _acting(url, user, Permission.REPAIR_PLANS) as (sessions, actor, _),
+        UnitOfWork(sessions, actor) as uow,
+    ):
         _named("RUN", lambda: get_run(uow.session, run_id))
         repaired = repair_run(
             uow,
@@ -380,14 +434,20 @@ def run_explain_command(
         ),
     ] = False,
     url: Url = None,
+    user: User = None,
     json_output: Json = False,
 ) -> None:
-    """Why PATIENT was (not) matched in RUN's own result, with what-if re-runs; people
-    appear by their snapshot ids (P<patient id>, D<donor id>)."""
+    """Why PATIENT was (not) matched in RUN's own result, with what-if re-runs. People
+    appear by their snapshot ids (P<patient id>, D<donor id>); with ``--user``, by code
+    or pseudonym and centre, and ``--json`` prints the REST service's document."""
     donor = _new_donor(new_donor, new_donor_hla, new_donor_age, new_donor_altruist)
-    with _registry(url, None) as (sessions, _), sessions() as session:
+    with (
+        _acting(url, user, Permission.READ_POOL) as (sessions, _, caller),
+        _reading(sessions) as (session, pseudonyms),
+    ):
         _named("RUN", lambda: get_run(session, run_id))
-        _named("PATIENT", lambda: get_patient(session, patient_id))
+        patient = _named("PATIENT", lambda: get_patient(session, patient_id))
+        _visible(caller, "PATIENT", f"patient {patient_id}", patient.centre_id)
         answer = explain_run(
             session,
             run_id,
@@ -397,31 +457,38 @@ def run_explain_command(
             abo_incompatible_titre_max=abo_incompatible,
             new_donor=donor,
         )
+        disclosed = explanation_document(session, answer, caller, pseudonyms)
     explanation = answer.explanation
-    document: dict[str, Any] = {
-        "run": run_id,
-        "patient": patient_id,
-        "in_snapshot": answer.in_snapshot,
-        "explanation": explanation.to_json(),
-        "what_if": [w.to_json() for w in answer.what_if],
-        "notes": list(answer.notes),
-    }
+    document: dict[str, Any]
+    if user is None:
+        document = {
+            "run": run_id,
+            "patient": patient_id,
+            "in_snapshot": answer.in_snapshot,
+            "explanation": explanation.to_json(),
+            "what_if": [w.to_json() for w in answer.what_if],
+            "notes": list(answer.notes),
+        }
+        sentence = explanation.sentence
+        re_runs, notes = [w.sentence() for w in answer.what_if], answer.notes
+    else:
+        document = disclosed
+        sentence = disclosed["sentence"]
+        re_runs, notes = [w["sentence"] for w in disclosed["what_if"]], disclosed["notes"]
 
     def render() -> None:
         out = stdout_console()
         # one line per sentence (soft wrap), so that it can be searched and copied whole
-        out.print(
-            f"{explanation.reason.value}: {explanation.sentence}", markup=False, soft_wrap=True
-        )
+        out.print(f"{explanation.reason.value}: {sentence}", markup=False, soft_wrap=True)
         for c in explanation.levels:
             out.print(
                 f"  {c.level}: run {c.run:g}, with the patient {c.with_patient:g} "
                 f"(drop {c.drop:g})",
                 markup=False,
             )
-        for w in answer.what_if:
-            out.print(w.sentence(), markup=False, soft_wrap=True)
-        for note in answer.notes:
+        for text in re_runs:
+            out.print(text, markup=False, soft_wrap=True)
+        for note in notes:
             out.print(f"  note: {note}", markup=False, soft_wrap=True)
 
     _write(json_output, document, render)
@@ -453,11 +520,15 @@ def offers_list_command(
         str | None, typer.Option("--centre", help="Only this centre's (code).")
     ] = None,
     url: Url = None,
+    user: User = None,
     json_output: Json = False,
 ) -> None:
     """Offers, by run, exchange and position; ``--centre`` keeps a centre's donors' and
-    patients'."""
-    with _registry(url, None) as (sessions, _), sessions() as session:
+    patients' (a centre's ``--user`` sees their own centre's only)."""
+    with (
+        _acting(url, user, Permission.READ_OFFERS) as (sessions, _, caller),
+        _reading(sessions) as (session, pseudonyms),
+    ):
         codes = _codes(session)
         centre_id = None
         if centre is not None:
@@ -466,8 +537,9 @@ def offers_list_command(
                 raise RecordNotFound(f"--centre: no centre {centre!r}")
         if run_id is not None:
             _named("--run", lambda: get_run(session, run_id))
-        rows = list_offers(session, run_id=run_id, centre_id=centre_id, limit=10_000)[0]
-        offers = [_offer_json(o, codes) for o in rows]
+        scope = caller.scope(centre_id)
+        rows = list_offers(session, run_id=run_id, centre_id=scope, limit=10_000)[0]
+        offers = [_offer_json(o) for o in offer_documents(session, rows, caller, pseudonyms)]
     _write(json_output, {"offers": offers}, lambda: _offer_table(offers))
 
 
@@ -486,8 +558,11 @@ def offer_response_command(
 ) -> None:
     """Record the patient's centre's answer to an offer; a declined offer is a failed arc
     for ``run repair``."""
-    with _registry(url, user) as (sessions, actor), UnitOfWork(sessions, actor) as uow:
-        offer = _named("OFFER", lambda: get_offer(uow.session, offer_id))
+    with (
+        _acting(url, user, Permission.RECORD_OUTCOMES) as (sessions, actor, caller),
+        UnitOfWork(sessions, actor) as uow,
+    ):
+        offer = _offer(uow.session, caller, offer_id)
         record_response(
             uow,
             offer,
@@ -508,8 +583,11 @@ def crossmatch_result_command(
     user: User = None,
 ) -> None:
     """Record a laboratory crossmatch result for an offer (a later one supersedes)."""
-    with _registry(url, user) as (sessions, actor), UnitOfWork(sessions, actor) as uow:
-        offer = _named("OFFER", lambda: get_offer(uow.session, offer_id))
+    with (
+        _acting(url, user, Permission.RECORD_OUTCOMES) as (sessions, actor, caller),
+        UnitOfWork(sessions, actor) as uow,
+    ):
+        offer = _offer(uow.session, caller, offer_id)
         record_crossmatch(
             uow, offer, outcome, _day(on, "--on"), notes=notes, expected_version=offer.version
         )
@@ -532,8 +610,11 @@ def transplant_command(
 ) -> None:
     """Record that an offer's transplant took place; the donor's care episode reaches surgery."""
     policy = load_care_policy(care_policy)
-    with _registry(url, user) as (sessions, actor), UnitOfWork(sessions, actor) as uow:
-        offer = _named("OFFER", lambda: get_offer(uow.session, offer_id))
+    with (
+        _acting(url, user, Permission.RECORD_OUTCOMES) as (sessions, actor, caller),
+        UnitOfWork(sessions, actor) as uow,
+    ):
+        offer = _offer(uow.session, caller, offer_id)
         _, episode = record_transplant_with_care(
             uow,
             offer,
@@ -568,12 +649,21 @@ def care_caseload_command(
     as_of: AsOf = None,
     care_policy: CarePolicyName = "care-nhsbt",
     url: Url = None,
+    user: User = None,
     json_output: Json = False,
 ) -> None:
-    """A care coordinator's donors, most urgent first, with their recovery status."""
+    """A care coordinator's donors, most urgent first, with their recovery status (a care
+    coordinator's ``--user`` reads their own)."""
     policy, day = load_care_policy(care_policy), _as_of(as_of)
-    with _registry(url, None) as (sessions, _), sessions() as session:
+    with (
+        _acting(url, user, Permission.READ_CARE) as (sessions, _, caller),
+        sessions() as session,
+    ):
         _user_named(session, "COORDINATOR", coordinator)
+        if not caller.reads_caseload_of(coordinator):
+            raise RecordInvalid(
+                f"{caller.username}: a care coordinator reads their own caseload", field="--user"
+            )
         entries = coordinator_caseload(session, coordinator, policy, as_of=day)
     rows: list[dict[str, Any]] = [
         {
@@ -620,16 +710,23 @@ def care_alerts_command(
     ] = None,
     care_policy: CarePolicyName = "care-nhsbt",
     url: Url = None,
+    user: User = None,
     json_output: Json = False,
 ) -> None:
-    """Every donor care alert (missed visits, abnormal results), most severe first."""
+    """Every donor care alert (missed visits, abnormal results), most severe first (a
+    care coordinator's ``--user``: their centre's donors)."""
     policy, day = load_care_policy(care_policy), _as_of(as_of)
-    with _registry(url, None) as (sessions, _), sessions() as session:
+    with (
+        _acting(url, user, Permission.READ_CARE) as (sessions, _, caller),
+        sessions() as session,
+    ):
         if coordinator is not None:
             _user_named(session, "--coordinator", coordinator)
         found = [
             _alert_json(e.id, a)
-            for e, a in alerts(session, policy, as_of=day, coordinator=coordinator)
+            for e, a in alerts(
+                session, policy, as_of=day, centre_id=caller.centre_id, coordinator=coordinator
+            )
         ]
 
     def render() -> None:
@@ -708,8 +805,12 @@ def care_record_command(
             "nothing to record: give --stage, --visit or --measure", field="EPISODE"
         )
     done = []
-    with _registry(url, user) as (sessions, actor), UnitOfWork(sessions, actor) as uow:
-        _named("EPISODE", lambda: get_episode(uow.session, episode_id))
+    with (
+        _acting(url, user, Permission.RECORD_CARE) as (sessions, actor, caller),
+        UnitOfWork(sessions, actor) as uow,
+    ):
+        episode = _named("EPISODE", lambda: get_episode(uow.session, episode_id))
+        _visible(caller, "EPISODE", f"care episode {episode_id}", episode.centre_id)
         if stage is not None:
             planned = None if planned_for is None else _day(planned_for, "--planned-for")
             change_stage(uow, episode_id, stage, on=day, reason=reason, planned_for=planned)

@@ -1,7 +1,7 @@
 """The REST service: FastAPI app, auth (argon2, signed tokens, API tokens), roles per
 centre, pseudonymisation. Handlers are thin: they call the registry and render."""
 
-from kidneyshare.service.access import PERMISSIONS, Permission, Principal
+from kidneyshare.registry.access import PERMISSIONS, Permission, Principal
 from kidneyshare.service.app import create_app
 from kidneyshare.service.settings import ServiceSettings
 

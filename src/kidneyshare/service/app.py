@@ -27,8 +27,8 @@ from kidneyshare.registry.errors import (
     RecordNotFound,
 )
 from kidneyshare.registry.migrate import ensure_current
+from kidneyshare.registry.pseudonyms import Pseudonymiser
 from kidneyshare.registry.runs import interrupt_unfinished
-from kidneyshare.service.pseudonyms import Pseudonymiser
 from kidneyshare.service.routes import (
     altruists,
     analytics,

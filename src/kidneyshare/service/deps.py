@@ -13,9 +13,9 @@ from fastapi import Depends, Header, HTTPException, Path, Query, Request, Respon
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import select
 
+from kidneyshare.registry.access import Permission, Principal
 from kidneyshare.registry.accounts import find_api_token
 from kidneyshare.registry.models import Altruist, Offer, Pair, Patient, User
-from kidneyshare.service.access import Permission, Principal
 from kidneyshare.service.schemas.common import MAX_PAGE
 from kidneyshare.service.security import (
     API_TOKEN_PREFIX,
@@ -78,7 +78,7 @@ def _principal(state: State, token: Annotated[str | None, Depends(_bearer)]) -> 
                 raise _unauthorised(f"the token is not valid: {exc}") from exc
         if user is None or not user.active:
             raise _unauthorised("the token is not valid, or its user is deactivated")
-        return Principal(user.id, user.username, user.role, user.centre_id)
+        return Principal.of(user)
 
 
 Caller = Annotated[Principal, Depends(_principal)]
@@ -89,10 +89,7 @@ def require(permission: Permission) -> Callable[[Principal], Principal]:
 
     def check(caller: Caller) -> Principal:
         if not caller.may(permission):
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN,
-                f"a {caller.role.value} may not {permission.value.replace('-', ' ')}",
-            )
+            raise HTTPException(status.HTTP_403_FORBIDDEN, caller.refusal(permission))
         return caller
 
     return check
@@ -228,7 +225,7 @@ Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="Items to skip.")]
 def _list_scope(caller: Caller, centre_id: CentreFilter = None) -> int | None:
     """The centre a list is cut to: a centre role's own whatever was asked; for the
     scheme-wide roles, the ``centre_id`` filter if given."""
-    return caller.centre_id if caller.centre_id is not None else centre_id
+    return caller.scope(centre_id)
 
 
 ListScope = Annotated[int | None, Depends(_list_scope)]

@@ -10,10 +10,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from kidneyshare.care import CarePolicy
+from kidneyshare.registry.access import Principal
+from kidneyshare.registry.pseudonyms import Pseudonymiser
 from kidneyshare.registry.runs import execute_run
 from kidneyshare.registry.unit_of_work import Actor, UnitOfWork
-from kidneyshare.service.access import Principal
-from kidneyshare.service.pseudonyms import Pseudonymiser
 
 __all__ = ["RunWorker", "ServiceState"]
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kidneyshare.matching import Exchange
+from kidneyshare.registry.access import Principal
 from kidneyshare.registry.models import (
     Altruist,
     Centre,
@@ -17,7 +16,6 @@ from kidneyshare.registry.models import (
     MatchingRun,
     Offer,
     Pair,
-    Patient,
 )
 from kidneyshare.registry.pool import (
     current_donor_facts,
@@ -27,14 +25,10 @@ from kidneyshare.registry.pool import (
     patient_facts_history,
     status_history,
 )
+from kidneyshare.registry.pseudonyms import Pseudonymiser
 from kidneyshare.registry.snapshot import parse_donor_key, parse_patient_key
-from kidneyshare.service.access import Principal
-from kidneyshare.service.pseudonyms import Pseudonymiser
 from kidneyshare.service.schemas.explain import (
     ExplanationPublic,
-    LevelComparison,
-    WhatIfLevel,
-    WhatIfPublic,
 )
 from kidneyshare.service.schemas.pool import (
     AltruistPublic,
@@ -48,11 +42,10 @@ from kidneyshare.service.schemas.pool import (
 )
 from kidneyshare.service.schemas.runs import (
     OfferPublic,
-    PersonRef,
-    RunDonation,
     RunExchange,
     RunPublic,
 )
+from kidneyshare.workflows.disclosure import People, explanation_document, offer_documents
 from kidneyshare.workflows.explain_run import RunExplanation
 
 __all__ = [
@@ -122,44 +115,6 @@ def history_view(session: Session, member: Pair | Altruist) -> FactsHistory:
     )
 
 
-class _People:
-    """Looks up the patients and donors a result names, once each."""
-
-    def __init__(
-        self,
-        session: Session,
-        patient_ids: Iterable[int],
-        donor_ids: Iterable[int],
-        caller: Principal,
-        pseudonyms: Pseudonymiser,
-    ) -> None:
-        self.caller, self.pseudonyms = caller, pseudonyms
-        codes = {row_id: code for row_id, code in session.execute(select(Centre.id, Centre.code))}
-        self.patients = {
-            row.id: (row.code, row.centre_id)
-            for row in session.scalars(select(Patient).where(Patient.id.in_(set(patient_ids))))
-        }
-        self.donors = {
-            row.id: (row.code, row.centre_id)
-            for row in session.scalars(select(Donor).where(Donor.id.in_(set(donor_ids))))
-        }
-        self.centre_codes: dict[int, str] = codes
-
-    def patient(self, patient_id: int) -> PersonRef:
-        code, centre = self.patients[patient_id]
-        return self._ref(self.pseudonyms.patient(patient_id), centre, patient_id, code)
-
-    def donor(self, donor_id: int) -> PersonRef:
-        code, centre = self.donors[donor_id]
-        return self._ref(self.pseudonyms.donor(donor_id), centre, donor_id, code)
-
-    def _ref(self, pseudonym: str, centre: int, row_id: int, code: str) -> PersonRef:
-        ref = PersonRef(pseudonym=pseudonym, centre_code=self.centre_codes[centre])
-        if self.caller.identifies(centre):
-            ref.id, ref.code = row_id, code
-        return ref
-
-
 def run_view(
     session: Session, run: MatchingRun, caller: Principal, pseudonyms: Pseudonymiser
 ) -> RunPublic:
@@ -187,7 +142,7 @@ def run_view(
         for i, donations in enumerate(run.result["donations"])
     ]
     donations = [d for e in exchanges for d in e["donations"]]
-    people = _People(
+    people = People(
         session,
         (parse_patient_key(d["patient"]) for d in donations),
         (parse_donor_key(d["donor"]) for d in donations),
@@ -196,16 +151,13 @@ def run_view(
     )
     view.transplants = run.result["transplants"]
     view.exchanges = [
-        RunExchange(
-            kind=e["kind"],
-            donations=[
-                RunDonation(
-                    donor=people.donor(parse_donor_key(d["donor"])),
-                    patient=people.patient(parse_patient_key(d["patient"])),
-                    weight=d["weight"],
-                )
-                for d in e["donations"]
-            ],
+        RunExchange.model_validate(
+            {
+                "kind": e["kind"],
+                "donations": [
+                    people.donation(d["donor"], d["patient"], d["weight"]) for d in e["donations"]
+                ],
+            }
         )
         for e in exchanges
     ]
@@ -215,24 +167,8 @@ def run_view(
 def offer_views(
     session: Session, offers: Sequence[Offer], caller: Principal, pseudonyms: Pseudonymiser
 ) -> list[OfferPublic]:
-    people = _People(
-        session, (o.patient_id for o in offers), (o.donor_id for o in offers), caller, pseudonyms
-    )
     return [
-        OfferPublic(
-            id=o.id,
-            run_id=o.run_id,
-            exchange=o.exchange,
-            kind=o.kind,
-            position=o.position,
-            donor=people.donor(o.donor_id),
-            patient=people.patient(o.patient_id),
-            weight=o.weight,
-            status=o.status,
-            version=o.version,
-            plan_version=o.plan_version,
-        )
-        for o in offers
+        OfferPublic.model_validate(d) for d in offer_documents(session, offers, caller, pseudonyms)
     ]
 
 
@@ -273,89 +209,10 @@ def pseudonymised_members(
     return members
 
 
-# Snapshot ids (registry/keys.py) as they appear in the library's sentences.
-_KEY = re.compile(r"\b([PD])(\d+)\b")
-
-
 def explanation_view(
     session: Session, answer: RunExplanation, caller: Principal, pseudonyms: Pseudonymiser
 ) -> ExplanationPublic:
-    """An explanation with every person as the caller may see them: the sentences name
-    people by code or pseudonym (with their centre) instead of snapshot ids."""
-    e = answer.explanation
-    sentences = [e.sentence, *(w.sentence() for w in answer.what_if), *answer.notes]
-    keys = [(m[0], int(m[1])) for text in sentences for m in _KEY.findall(text)]
-    exchanges = [x for x in (e.exchange, e.alternative, *e.competing) if x is not None]
-    donations = [d for x in exchanges for d in x.donations]
-    moved = [p for w in answer.what_if for p in (*w.newly_matched, *w.no_longer_matched)]
-    people = _People(
-        session,
-        [answer.patient_id, *(parse_patient_key(p) for p in moved)]
-        + [parse_patient_key(d.patient) for d in donations]
-        + [i for kind, i in keys if kind == "P"],
-        [parse_donor_key(d.donor) for d in donations] + [i for kind, i in keys if kind == "D"],
-        caller,
-        pseudonyms,
-    )
-
-    def label(match: re.Match[str]) -> str:
-        kind, row_id = match[1], int(match[2])
-        known = people.patients if kind == "P" else people.donors
-        if row_id not in known:
-            return match[0]
-        ref = people.patient(row_id) if kind == "P" else people.donor(row_id)
-        return f"{ref.code or ref.pseudonym} ({ref.centre_code})"
-
-    def exchange(x: Exchange | None) -> RunExchange | None:
-        if x is None:
-            return None
-        return RunExchange(
-            kind=x.kind.value,
-            donations=[
-                RunDonation(
-                    donor=people.donor(parse_donor_key(d.donor)),
-                    patient=people.patient(parse_patient_key(d.patient)),
-                    weight=d.weight,
-                )
-                for d in x.donations
-            ],
-        )
-
-    return ExplanationPublic(
-        run_id=answer.run_id,
-        patient=people.patient(answer.patient_id),
-        in_snapshot=answer.in_snapshot,
-        reason=e.reason,
-        sentence=_KEY.sub(label, e.sentence),
-        exchange=exchange(e.exchange),
-        alternative=exchange(e.alternative),
-        competing=[x for x in map(exchange, e.competing) if x is not None],
-        levels=[
-            LevelComparison(level=c.level, run=c.run, with_patient=c.with_patient, drop=c.drop)
-            for c in e.levels
-        ],
-        decisive_level=e.decisive_level,
-        shortest_cycle=e.shortest_cycle,
-        shortest_chain=e.shortest_chain,
-        method=e.method,
-        exact=e.exact,
-        what_if=[
-            WhatIfPublic(
-                change=_KEY.sub(label, w.change),
-                matched_before=w.matched_before,
-                matched_after=w.matched_after,
-                transplants_before=w.before.transplants,
-                transplants_after=w.after.transplants,
-                levels=[
-                    WhatIfLevel(level=c.level, before=c.run, after=c.with_patient) for c in w.levels
-                ],
-                newly_matched=[people.patient(parse_patient_key(p)) for p in w.newly_matched],
-                no_longer_matched=[
-                    people.patient(parse_patient_key(p)) for p in w.no_longer_matched
-                ],
-                sentence=_KEY.sub(label, w.sentence()),
-            )
-            for w in answer.what_if
-        ],
-        notes=[_KEY.sub(label, note) for note in answer.notes],
+    """An explanation with every person as the caller may see them (sentences too)."""
+    return ExplanationPublic.model_validate(
+        explanation_document(session, answer, caller, pseudonyms)
     )

@@ -205,7 +205,8 @@ class RunFacts:
             record.id, patient=record.patient, blood_group=record.abo.group, age=record.age
         )
         whose = "an altruist" if record.patient is None else f"for {record.patient}"
-        label = f"add a {record.abo.value} donor ({whose})"
+        article = "an" if record.abo.value[0] in "AO" else "a"
+        label = f"add {article} {record.abo.value} donor ({whose})"
         notes = [f"{label}: gives to {len(arcs)} of the run's patients"]
         if record.hla is None:
             sensitised = sum(1 for p in built.patient_records if p.unacceptable)

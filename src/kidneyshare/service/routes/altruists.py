@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
+from kidneyshare.registry.access import Permission, Principal
 from kidneyshare.registry.pool import (
     change_status,
     get_altruist,
@@ -14,7 +15,6 @@ from kidneyshare.registry.pool import (
     register_altruist,
 )
 from kidneyshare.registry.vocabulary import MemberStatus
-from kidneyshare.service.access import Permission, Principal
 from kidneyshare.service.deps import (
     ExpectedVersion,
     Limit,

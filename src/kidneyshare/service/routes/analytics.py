@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
+from kidneyshare.registry.access import Permission, Principal
 from kidneyshare.registry.pool import list_altruists, list_pairs
-from kidneyshare.service.access import Permission, Principal
 from kidneyshare.service.deps import Limit, Offset, State, require
 from kidneyshare.service.schemas.common import Page
 from kidneyshare.service.schemas.pool import PseudonymisedMember

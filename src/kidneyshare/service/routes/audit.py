@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
+from kidneyshare.registry.access import Permission, Principal
 from kidneyshare.registry.audit_log import list_audit_events
-from kidneyshare.service.access import Permission, Principal
 from kidneyshare.service.deps import Limit, Offset, State, require
 from kidneyshare.service.schemas.common import Page, Schema
 

@@ -34,4 +34,5 @@ def sign_in(state: State, form: Annotated[OAuth2PasswordRequestForm, Depends()])
 @router.get("/me", response_model=UserPublic)
 def who_am_i(state: State, caller: Caller) -> UserPublic:
     with state.sessions() as session:
+        assert caller.user_id is not None  # a signed-in user
         return UserPublic.model_validate(get_user(session, caller.user_id))

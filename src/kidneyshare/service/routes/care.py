@@ -9,10 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 
 from kidneyshare.care import Alert
+from kidneyshare.registry.access import Permission, Principal
 from kidneyshare.registry.care_log import get_episode
 from kidneyshare.registry.keys import parse_donor_key
 from kidneyshare.registry.models import Donor, DonorCareEpisode
-from kidneyshare.service.access import Permission, Principal
 from kidneyshare.service.deps import MAX_ID, State, require
 from kidneyshare.service.schemas.care import (
     EARLIEST,
@@ -218,7 +218,7 @@ def caseload(
     ] = None,
 ) -> list[CaseloadEntryPublic]:
     """A care coordinator's donors, most urgent first, with their recovery status."""
-    if caller.centre_id is not None and coordinator not in (None, caller.username):
+    if not caller.reads_caseload_of(coordinator or caller.username):
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, "a care coordinator reads their own caseload"
         )

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
+from kidneyshare.registry.access import Permission, Principal
 from kidneyshare.registry.accounts import create_centre, list_centres
-from kidneyshare.service.access import Permission, Principal
 from kidneyshare.service.deps import Caller, State, require
 from kidneyshare.service.schemas.accounts import CentreCreate, CentrePublic
 

@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
+from kidneyshare.registry.access import Permission, Principal
 from kidneyshare.registry.errors import RecordInvalid
-from kidneyshare.service.access import Permission, Principal
 from kidneyshare.service.deps import MAX_ID, UNPROCESSABLE, State, VisiblePatient, require
 from kidneyshare.service.schemas.explain import ExplanationPublic
 from kidneyshare.service.views import explanation_view

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
+from kidneyshare.registry.access import Permission, Principal
 from kidneyshare.registry.columns import utc_now
 from kidneyshare.registry.errors import RecordInvalid
 from kidneyshare.registry.imports import import_pool, read_pool_text
-from kidneyshare.service.access import Permission, Principal
 from kidneyshare.service.deps import State, WritableCentre, require
 from kidneyshare.service.schemas.runs import ImportPublic
 

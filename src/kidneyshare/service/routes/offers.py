@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from kidneyshare.registry.access import Permission, Principal
 from kidneyshare.registry.outcomes import (
     get_offer,
     list_offers,
@@ -13,7 +14,6 @@ from kidneyshare.registry.outcomes import (
     record_response,
 )
 from kidneyshare.registry.vocabulary import OfferStatus
-from kidneyshare.service.access import Permission, Principal
 from kidneyshare.service.deps import (
     MAX_ID,
     ExpectedVersion,

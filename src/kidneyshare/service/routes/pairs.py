@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
+from kidneyshare.registry.access import Permission, Principal
 from kidneyshare.registry.pool import (
     change_status,
     get_pair,
@@ -15,7 +16,6 @@ from kidneyshare.registry.pool import (
     register_pair,
 )
 from kidneyshare.registry.vocabulary import MemberStatus
-from kidneyshare.service.access import Permission, Principal
 from kidneyshare.service.deps import (
     MAX_ID,
     ExpectedVersion,

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, status
 from sqlalchemy import select
 
+from kidneyshare.registry.access import Permission, Principal
 from kidneyshare.registry.models import PlanVersion
 from kidneyshare.registry.runs import get_run
-from kidneyshare.service.access import Permission, Principal
 from kidneyshare.service.deps import MAX_ID, State, require
 from kidneyshare.service.schemas.care import PlanVersionPublic, RepairIn
 from kidneyshare.workflows.recourse import repair_run

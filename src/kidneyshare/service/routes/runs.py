@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, status
 
 from kidneyshare.matching.policy import BUNDLED_POLICIES
+from kidneyshare.registry.access import Permission, Principal
 from kidneyshare.registry.errors import RecordInvalid
 from kidneyshare.registry.runs import create_run, get_run, list_runs, restart_run
 from kidneyshare.registry.vocabulary import RunStatus
-from kidneyshare.service.access import Permission, Principal
 from kidneyshare.service.deps import (
     MAX_ID,
     Limit,

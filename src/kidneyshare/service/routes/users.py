@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response, status
 
+from kidneyshare.registry.access import Permission, Principal
 from kidneyshare.registry.accounts import (
     add_api_token,
     create_user,
@@ -13,7 +14,6 @@ from kidneyshare.registry.accounts import (
     list_users,
     update_user,
 )
-from kidneyshare.service.access import Permission, Principal
 from kidneyshare.service.deps import (
     MAX_ID,
     CentreFilter,

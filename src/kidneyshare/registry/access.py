@@ -19,16 +19,24 @@ read pseudonymised pool   yes    yes                 yes               yes
 
 "Own centre" records of another centre are answered with 404, not 403, so that a
 coordinator cannot learn whether another centre's record exists.
+
+The REST service applies it to the signed-in user, the CLI to the user named by
+``--user`` (without it, the CLI acts as the scheme's own :data:`SYSTEM`, which sees
+everything).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from kidneyshare.registry.vocabulary import Role
 
-__all__ = ["PERMISSIONS", "Permission", "Principal"]
+if TYPE_CHECKING:
+    from kidneyshare.registry.models import User
+
+__all__ = ["PERMISSIONS", "SYSTEM", "Permission", "Principal"]
 
 
 class Permission(Enum):
@@ -74,15 +82,32 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The authenticated caller."""
+    """The authenticated caller (``user_id`` ``None``: the scheme's own system)."""
 
-    user_id: int
+    user_id: int | None
     username: str
     role: Role
     centre_id: int | None
 
+    @classmethod
+    def of(cls, user: User) -> Principal:
+        return cls(user.id, user.username, user.role, user.centre_id)
+
     def may(self, permission: Permission) -> bool:
         return permission in PERMISSIONS[self.role]
+
+    def refusal(self, permission: Permission) -> str:
+        """Why the caller may not: ``a care-coordinator may not start runs``."""
+        return f"a {self.role.value} may not {permission.value.replace('-', ' ')}"
+
+    def scope(self, centre_id: int | None = None) -> int | None:
+        """The centre a list is cut to: a centre role's own whatever was asked; for the
+        scheme-wide roles, ``centre_id`` if given (``None``: every centre)."""
+        return self.centre_id if self.centre_id is not None else centre_id
+
+    def reads_caseload_of(self, username: str) -> bool:
+        """A care coordinator reads their own caseload; an administrator anyone's."""
+        return self.scheme_wide or username == self.username
 
     @property
     def scheme_wide(self) -> bool:
@@ -95,3 +120,7 @@ class Principal:
         if self.role is Role.ANALYST:
             return False
         return self.scheme_wide or self.centre_id in centre_ids
+
+
+SYSTEM = Principal(None, "system", Role.SCHEME_ADMIN, None)
+"""The scheme's own system: every permission, every centre identified."""
