@@ -10,10 +10,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from kidneyshare.errors import VerificationError
 from kidneyshare.matching.config import Criterion, SolverConfig
 from kidneyshare.matching.result import Exchange, ExchangeKind, Result, Status
-from kidneyshare.model import Instance
+from kidneyshare.model import ArcTable, Instance
 
 __all__ = ["VerificationReport", "verify"]
 
@@ -51,9 +53,6 @@ def verify(instance: Instance, config: SolverConfig, result: Result) -> Verifica
     patients = {p.id for p in instance.patients}
     paired_with: dict[str, str | None] = {d.id: d.patient for d in instance.donors}
     altruists = {d.id for d in instance.donors if d.patient is None}
-    arc_weight: dict[tuple[str, str], float] = {
-        (a.donor, a.patient): a.weight for a in instance.arcs
-    }
     used: dict[tuple[str, str], str] = {}
     transplants = 0
     weight = 0.0
@@ -82,10 +81,11 @@ def verify(instance: Instance, config: SolverConfig, result: Result) -> Verifica
                 problems.append(f"{label}: first donor is {d.donor}, expected altruist {giver}")
         elif paired_with.get(d.donor) != giver:
             problems.append(f"{label}: donor {d.donor} is not a donor of pair {giver}")
-        w = arc_weight.get((d.donor, d.patient))
-        if w is None:
+        arc = instance.arc(d.donor, d.patient)
+        if arc is None:
             problems.append(f"{label}: no arc {d.donor}->{d.patient} in the instance")
             return 0.0
+        w = arc.weight
         if abs(w - d.weight) > _TOL:
             problems.append(
                 f"{label}: arc {d.donor}->{d.patient} has weight {w}, reported {d.weight}"
@@ -155,12 +155,7 @@ def verify(instance: Instance, config: SolverConfig, result: Result) -> Verifica
         return VerificationReport(tuple(problems), values)
     objective = values[level.value]
     # Each patient receives at most once: no bound can exceed the sum of their best arcs.
-    best_in: dict[str, float] = {}
-    for (donor, patient), w in arc_weight.items():
-        if paired_with.get(donor) != patient:
-            gain = w if level is Criterion.WEIGHT else 1.0
-            best_in[patient] = max(best_in.get(patient, 0.0), gain)
-    ceiling = sum(best_in.values())
+    ceiling = _best_arcs_in(instance, weighted=level is Criterion.WEIGHT)
     bounded_by_ceiling = level in (
         Criterion.TRANSPLANTS,
         Criterion.WEIGHT,
@@ -178,8 +173,7 @@ def verify(instance: Instance, config: SolverConfig, result: Result) -> Verifica
             )
         if bound < value - tol:
             problems.append(
-                f"bound {result.bound} is on the wrong side of the {level.value} value "
-                f"{objective}"
+                f"bound {result.bound} is on the wrong side of the {level.value} value {objective}"
             )
         if result.status is Status.OPTIMAL and bound > value + tol:
             problems.append(
@@ -204,12 +198,7 @@ class _LevelCounter:
             self.giver_of[d.id] = d.patient if d.patient is not None else d.id
             if d.patient is not None:
                 self.donors_of.setdefault(d.patient, []).append(d.id)
-        self.can_give: set[tuple[str, str]] = set()
-        self.arc_pairs = {(a.donor, a.patient) for a in instance.arcs}
-        self.probability: dict[tuple[str, str], float | None] = {}
-        for a in instance.arcs:
-            self.can_give.add((self.giver_of[a.donor], a.patient))
-            self.probability[(a.donor, a.patient)] = a.probability
+        self.instance = instance
         self.default_probability = config.default_probability
         self.age_rule = config.age_rule
 
@@ -221,8 +210,17 @@ class _LevelCounter:
         bonus = rule.bonus if diff <= rule.within_years else 0.0
         return bonus + round(rule.tie_break_factor * (rule.tie_break_span - diff) ** 2, 5)
 
+    def _arc(self, donor: str, patient: str) -> bool:
+        return self.instance.arc(donor, patient) is not None
+
+    def _can_give(self, giver: str, patient: str) -> bool:
+        """A donor of ``giver`` (a pair, or the altruist itself) has an arc to ``patient``."""
+        donors = self.donors_of.get(giver, [giver])
+        return any(self._arc(d, patient) for d in donors)
+
     def _success(self, donor: str, patient: str) -> float:
-        p = self.probability.get((donor, patient))
+        arc = self.instance.arc(donor, patient)
+        p = None if arc is None else arc.probability
         if p is None:
             p = self.default_probability
         return 1.0 if p is None else p
@@ -235,12 +233,12 @@ class _LevelCounter:
         back = 0
         if three_way and cycle:
             # v[i+1]'s own donor in the exchange (giving d[i+1]) back to v[i]'s patient.
-            back = sum((d[(i + 1) % 3].donor, v[i]) in self.arc_pairs for i in range(3))
+            back = sum(self._arc(d[(i + 1) % 3].donor, v[i]) for i in range(3))
         elif three_way:
             # The first pair can always give to the waiting list (the altruist's place).
-            back = 1 + ((v[2], v[1]) in self.can_give) + ((v[0], v[2]) in self.can_give)
+            back = 1 + self._can_give(v[2], v[1]) + self._can_give(v[0], v[2])
         p = [self._success(x.donor, x.patient) for x in d]
-        expected = n * math.prod(p) if cycle else sum(math.prod(p[:i + 1]) for i in range(n))
+        expected = n * math.prod(p) if cycle else sum(math.prod(p[: i + 1]) for i in range(n))
         score = 0.0
         for i, x in enumerate(d):
             score += x.weight
@@ -263,3 +261,26 @@ class _LevelCounter:
         }
         for c in self.criteria:
             self.totals[c] += gains[c]
+
+
+def _best_arcs_in(instance: Instance, *, weighted: bool) -> float:
+    """Each patient receives at most once: the sum over patients of their best arc's
+    value (weight, or 1), arcs from their own donors left out."""
+    paired_with: dict[str, str | None] = {d.id: d.patient for d in instance.donors}
+    arcs = instance.arcs
+    if isinstance(arcs, ArcTable):
+        number: dict[str, int] = {p: i for i, p in enumerate(arcs.patients)}
+        own = np.asarray([number.get(paired_with.get(d) or "", -1) for d in arcs.donors])
+        useful = own[arcs.donor] != arcs.patient
+        receivers = arcs.patient[useful]
+        if not weighted:
+            return float(np.count_nonzero(np.bincount(receivers, minlength=len(number))))
+        best = np.zeros(len(number))
+        np.maximum.at(best, receivers, arcs.weight[useful])
+        return float(best.sum())
+    best_in: dict[str, float] = {}
+    for a in arcs:
+        if paired_with.get(a.donor) != a.patient:
+            gain_of = a.weight if weighted else 1.0
+            best_in[a.patient] = max(best_in.get(a.patient, 0.0), gain_of)
+    return sum(best_in.values())

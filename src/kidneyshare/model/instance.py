@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from kidneyshare.errors import InstanceError
 from kidneyshare.model.arc import Arc
+from kidneyshare.model.arc_table import ArcTable
 from kidneyshare.model.people import Altruist, Donor, DonorId, Pair, Patient, PatientId
 
 __all__ = ["Instance"]
@@ -19,7 +20,8 @@ class Instance:
     Every donor is either paired with a patient of the pool or non-directed; every
     patient has at least one donor; every arc joins a known donor to a known patient and
     appears once. Order of the records is kept as given (it never affects a solution:
-    the matching layer orders vertices by id).
+    the matching layer orders vertices by id). ``arcs`` is a tuple of :class:`Arc`, or an
+    :class:`ArcTable` (columns, for pools of millions of arcs), kept as given.
 
     Raises
     ------
@@ -30,23 +32,25 @@ class Instance:
 
     patients: tuple[Patient, ...]
     donors: tuple[Donor, ...]
-    arcs: tuple[Arc, ...]
+    arcs: Sequence[Arc]
     name: str = ""
     _patient_index: dict[PatientId, Patient] = field(init=False, repr=False, compare=False)
     _donor_index: dict[DonorId, Donor] = field(init=False, repr=False, compare=False)
     _donors_of: dict[PatientId, tuple[Donor, ...]] = field(init=False, repr=False, compare=False)
+    _arc_index: dict[tuple[str, str], Arc] | None = field(init=False, repr=False, compare=False)
 
     def __init__(
         self,
         patients: Iterable[Patient],
         donors: Iterable[Donor],
-        arcs: Iterable[Arc],
+        arcs: Iterable[Arc] | ArcTable,
         name: str = "",
     ) -> None:
         object.__setattr__(self, "patients", tuple(patients))
         object.__setattr__(self, "donors", tuple(donors))
-        object.__setattr__(self, "arcs", tuple(arcs))
+        object.__setattr__(self, "arcs", arcs if isinstance(arcs, ArcTable) else tuple(arcs))
         object.__setattr__(self, "name", name)
+        object.__setattr__(self, "_arc_index", None)
         self._validate()
 
     def _validate(self) -> None:
@@ -74,6 +78,35 @@ class Instance:
                 raise InstanceError(f"patient {pid}: has no donor; every patient needs one")
         if not patients and not donors:
             raise InstanceError("empty pool: no patients and no donors")
+        if isinstance(self.arcs, ArcTable):
+            self._validate_table(self.arcs, donors, patients)
+        else:
+            self._validate_arcs(donors, patients)
+        object.__setattr__(self, "_patient_index", patients)
+        object.__setattr__(self, "_donor_index", donors)
+        object.__setattr__(self, "_donors_of", {k: tuple(v) for k, v in donors_of.items()})
+
+    @staticmethod
+    def _validate_table(
+        table: ArcTable, donors: Mapping[DonorId, Donor], patients: Mapping[PatientId, Patient]
+    ) -> None:
+        for kind, ids, known in (
+            ("donor", table.donors, donors),
+            ("patient", table.patients, patients),
+        ):
+            if len(set(ids)) != len(ids):
+                raise InstanceError(f"arc table: a {kind} id is listed twice")
+            unknown = [i for i in ids if i not in known]
+            if unknown:
+                raise InstanceError(f"arc table: unknown {kind} {unknown[0]}")
+        repeat = table.duplicate()
+        if repeat is not None:
+            a = table[repeat]
+            raise InstanceError(f"arc {a.donor}->{a.patient}: appears more than once")
+
+    def _validate_arcs(
+        self, donors: Mapping[DonorId, Donor], patients: Mapping[PatientId, Patient]
+    ) -> None:
         seen: set[tuple[str, str]] = set()
         for a in self.arcs:
             if not isinstance(a, Arc):
@@ -86,9 +119,6 @@ class Instance:
             if key in seen:
                 raise InstanceError(f"arc {a.donor}->{a.patient}: appears more than once")
             seen.add(key)
-        object.__setattr__(self, "_patient_index", patients)
-        object.__setattr__(self, "_donor_index", donors)
-        object.__setattr__(self, "_donors_of", {k: tuple(v) for k, v in donors_of.items()})
 
     # -- lookups ---------------------------------------------------------------------
     def patient(self, patient_id: str) -> Patient:
@@ -102,6 +132,16 @@ class Instance:
             return self._donor_index[DonorId(donor_id)]
         except KeyError:
             raise InstanceError(f"unknown donor {donor_id}") from None
+
+    def arc(self, donor_id: str, patient_id: str) -> Arc | None:
+        """The arc from donor ``donor_id`` to patient ``patient_id``, or ``None``."""
+        if isinstance(self.arcs, ArcTable):
+            at = self.arcs.position(donor_id, patient_id)
+            return None if at is None else self.arcs[at]
+        if self._arc_index is None:
+            object.__setattr__(self, "_arc_index", {(a.donor, a.patient): a for a in self.arcs})
+        assert self._arc_index is not None
+        return self._arc_index.get((donor_id, patient_id))
 
     def donors_of(self, patient_id: str) -> tuple[Donor, ...]:
         return self._donors_of.get(PatientId(patient_id), ())
