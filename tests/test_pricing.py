@@ -16,15 +16,15 @@ from kidneyshare.errors import ConfigError, FormulationTooLarge
 from kidneyshare.generators import generate_saidman
 from kidneyshare.matching import Objective, SolverConfig, Status, solve, verify
 from kidneyshare.matching.bounds import assignment_bound
-from kidneyshare.matching.enumeration import enumerate_cycles
+from kidneyshare.matching.chain_pricing import ChainPricer
+from kidneyshare.matching.enumeration import enumerate_chains, enumerate_cycles
 from kidneyshare.matching.formulations import ExchangeColumns
 from kidneyshare.matching.graph import CompatibilityGraph
 from kidneyshare.matching.pricing import CyclePricer
-from kidneyshare.model import Instance
+from kidneyshare.matching.sparse_pricing import SparseCyclePricer
+from kidneyshare.model import Arc, BloodGroup, Donor, Instance, Patient
 
-PROPERTY = settings(
-    deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow]
-)
+PROPERTY = settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _cycle_rc(graph: CompatibilityGraph, k: int, weights: np.ndarray, duals: np.ndarray):
@@ -60,6 +60,115 @@ def test_pricing_agrees_with_enumeration(seed: int) -> None:
     assert bool(_listed(found)) == bool(positive)
     if every:
         assert bound >= max(every.values()) - 1e-3
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_sparse_pricing_agrees_with_enumeration(seed: int) -> None:
+    """The bit-set pricer (one value on every arc, K <= 3): cycles_at_least lists exactly
+    the enumerated cycles above the floor; positive cycles are found whenever one exists;
+    when its bound is finite (every arc tried) it is not below any cycle's."""
+    rng = np.random.default_rng(seed)
+    k = 2 + seed % 2
+    graph = CompatibilityGraph.from_instance(generate_saidman(int(rng.integers(6, 90)), seed=seed))
+    value = float(rng.integers(1, 3))
+    weights = np.full(graph.n_arcs, value)
+    pricer = SparseCyclePricer(graph, k, weights)
+    duals = rng.uniform(0, 2 * value, graph.n_pairs) * (rng.random(graph.n_pairs) < 0.8)
+    every = _cycle_rc(graph, k, weights, duals)
+    floor = float(rng.uniform(-2, 1))
+    assert _listed(pricer.cycles_at_least(duals, floor, limit=10**6)) == {
+        c for c, r in every.items() if r >= floor - 1e-9
+    }
+    found, bound = pricer.positive_cycles(duals, tolerance=1e-6, limit=50)
+    positive = {c for c, r in every.items() if r > 1e-6}
+    assert _listed(found) <= positive
+    assert bool(_listed(found)) == bool(positive)
+    if every and bound < np.inf:
+        assert bound >= max(every.values()) - 1e-9
+    if not positive:
+        assert bound <= 1e-6
+
+
+def test_sparse_pricer_refuses_what_it_cannot_price() -> None:
+    graph = CompatibilityGraph.from_instance(generate_saidman(20, seed=2))
+    with pytest.raises(ValueError, match="at most 3"):
+        SparseCyclePricer(graph, 4, np.ones(graph.n_arcs))
+    with pytest.raises(ValueError, match="one value"):
+        SparseCyclePricer(graph, 3, np.arange(graph.n_arcs, dtype=float))
+
+
+def _chain_rc(graph: CompatibilityGraph, length: int, weights: np.ndarray, duals: np.ndarray):
+    """Every chain of <= length donations (enumerated) with its reduced cost."""
+    columns = ExchangeColumns(enumerate_chains(graph, length), weights)
+    rc = columns.reduced_costs(duals)
+    chains = [tuple(v.tolist()) for b in columns.blocks for v in b.vertices]
+    return dict(zip(chains, rc.tolist(), strict=True))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_chain_pricing_agrees_with_enumeration(seed: int) -> None:
+    """chains_at_least lists exactly the enumerated chains above the floor; positive
+    chains are found whenever one exists, each a chain of the graph with the reduced
+    cost it claims, and the bound is not below any chain's."""
+    rng = np.random.default_rng(seed)
+    length = 1 + seed % 5
+    pairs = int(rng.integers(4, 30))
+    inst = generate_saidman(pairs, int(rng.integers(1, 6)), seed=seed)
+    graph = CompatibilityGraph.from_instance(inst)
+    weights = rng.integers(1, 5, graph.n_arcs).astype(float) if seed % 2 else np.ones(graph.n_arcs)
+    pricer = ChainPricer(graph, length, weights)
+    # Zero duals on some vertices make the best walks repeat vertices (the search then
+    # lists simple chains instead).
+    duals = rng.uniform(0, 2, graph.n_vertices) * (rng.random(graph.n_vertices) < 0.7)
+    every = _chain_rc(graph, length, weights, duals)
+    floor = float(rng.uniform(-2, 1))
+    assert _listed(pricer.chains_at_least(duals, floor, limit=10**6)) == {
+        c for c, r in every.items() if r >= floor - 1e-9
+    }
+    found, bound = pricer.positive_chains(duals, tolerance=1e-6, limit=40)
+    positive = {c for c, r in every.items() if r > 1e-6}
+    assert _listed(found) <= positive
+    assert bool(_listed(found)) == bool(positive)
+    for block in found:
+        assert not block.is_cycle
+        assert np.array_equal(graph.src[block.arcs], block.vertices[:, :-1])
+        assert np.array_equal(graph.dst[block.arcs], block.vertices[:, 1:])
+    if every:
+        assert bound >= max(every.values()) - 1e-9
+
+
+def test_chain_hidden_behind_a_walk_that_repeats_a_vertex_is_found() -> None:
+    """The best 3-arc walk into p1 is a -> p1 -> p2 -> p1 (worth 1); the only positive
+    chain, a -> p4 -> p5 -> p1 (worth 0.8), is no best walk, so the search finds it."""
+    people = [Patient(p, blood_group=BloodGroup.O) for p in ("p1", "p2", "p4", "p5")]
+    donors = [Donor(f"d{p.id[1:]}", patient=p.id, blood_group=BloodGroup.O) for p in people]
+    donors.append(Donor("a", blood_group=BloodGroup.O))
+    arcs = [
+        Arc(d, p)
+        for d, p in [
+            ("a", "p1"),
+            ("a", "p4"),
+            ("d1", "p2"),
+            ("d2", "p1"),
+            ("d4", "p5"),
+            ("d5", "p1"),
+        ]
+    ]
+    graph = CompatibilityGraph.from_instance(Instance(people, donors, arcs))
+    assert graph.ids == ("p1", "p2", "p4", "p5", "a")
+    duals = np.array([0.0, 1.0, 0.6, 0.6, 1.0])
+    found, bound = ChainPricer(graph, 3, np.ones(graph.n_arcs)).positive_chains(
+        duals, tolerance=1e-6, limit=10
+    )
+    assert _listed(found) == {(4, 2, 3, 0)}
+    assert bound == pytest.approx(1.0)
+
+
+def test_chain_listing_more_than_the_limit_is_refused() -> None:
+    graph = CompatibilityGraph.from_instance(generate_saidman(30, 5, seed=3))
+    pricer = ChainPricer(graph, 3, np.ones(graph.n_arcs))
+    with pytest.raises(FormulationTooLarge):
+        pricer.chains_at_least(np.zeros(graph.n_vertices), -1.0, limit=5)
 
 
 def test_listing_more_than_the_limit_is_refused() -> None:

@@ -43,6 +43,7 @@ import scipy.sparse as sp
 from kidneyshare.errors import FormulationTooLarge
 from kidneyshare.matching.backends import Backend
 from kidneyshare.matching.bounds import assignment_arcs
+from kidneyshare.matching.chain_pricing import ChainPricer, chain_blocks
 from kidneyshare.matching.enumeration import ExchangeBlock
 from kidneyshare.matching.formulations.columns import ExchangeColumns
 from kidneyshare.matching.formulations.picef import PicefChains
@@ -52,7 +53,7 @@ from kidneyshare.matching.linear import (
     BackendSolution,
     LinearModel,
 )
-from kidneyshare.matching.pricing import CyclePricer, cycle_blocks
+from kidneyshare.matching.pricing import CyclePricing, cycle_blocks
 
 __all__ = ["MasterSolution", "SideRows", "solve_master", "with_survivors"]
 
@@ -292,8 +293,9 @@ def solve_master(
     start_from: tuple[IntArray, IntArray] | None = None,
     side: SideRows | None = None,
     lp_seen: list[tuple[_LpResult, float]] | None = None,
-    pricer: CyclePricer | None = None,
+    pricer: CyclePricing | None = None,
     listed: list[ExchangeColumns] | None = None,
+    chain_pricer: ChainPricer | None = None,
 ) -> MasterSolution:
     """Choose exchanges and chain arcs maximising the objective (see module docstring).
 
@@ -306,7 +308,8 @@ def solve_master(
     receives the LP and its bound for :func:`with_survivors`; with ``pricer`` the cycles
     are not enumerated beforehand: ``columns`` holds the chain columns only (or none), and
     the cycles come from the pricer (:class:`_PricedLp`), and ``listed`` receives the
-    columns the solution's ``columns`` refer to.
+    columns the solution's ``columns`` refer to; with ``chain_pricer`` too, the chains
+    are priced columns as well (``chains`` is then empty).
     """
     listed = listed if listed is not None else []
     side = side if side is not None else SideRows.none(len(columns), len(chains))
@@ -326,10 +329,11 @@ def solve_master(
 
     # 1. The LP bound and the reduced cost of every column.
     complete_down_to = -math.inf  # every column of reduced cost >= this is listed
+    priced: _PricedLp | None = None
     if pricer is None:
         lp = _solve_lp(master, run, start_from)
     else:
-        priced = _PricedLp(pricer, columns, chains, n_vertices, run)
+        priced = _PricedLp(pricer, columns, chains, n_vertices, run, chain_pricer)
         columns, lp = priced.solve(stop_at=simple_bound)
 
         def settled(target: float) -> MasterSolution | None:
@@ -359,7 +363,7 @@ def solve_master(
             if solution is not None:
                 return solution
             columns, lp, complete_down_to, _ = _list_near_bound(
-                pricer, columns, lp, chains, n_vertices, target - z_lp - _TOL, np.zeros(0, np.int64)
+                priced, columns, lp, target - z_lp - _TOL, np.zeros(0, np.int64)
             )
             master = _Master.plain(columns, chains, n_vertices)
         listed.append(columns)
@@ -467,10 +471,10 @@ def solve_master(
     # 3. The optimum is below the target: widen to every column that could beat the
     #    best value known, and solve again.
     better = best + (1.0 if integral else 0.0)
-    if pricer is not None and better - z_lp < complete_down_to - _TOL:
+    if priced is not None and better - z_lp < complete_down_to - _TOL:
         # The priced columns stop above what this step needs: list down to it.
         columns, lp, complete_down_to, incumbent = _list_near_bound(
-            pricer, columns, lp, chains, n_vertices, better - z_lp - _TOL, incumbent
+            priced, columns, lp, better - z_lp - _TOL, incumbent
         )
         master = _Master.plain(columns, chains, n_vertices)
         listed[:] = [columns]
@@ -618,8 +622,9 @@ def _solve_lp(master: _Master, run: _Run, start: tuple[IntArray, IntArray] | Non
 
 
 class _CyclePool:
-    """Columns of a priced master: the enumerated chains (fixed, first) and the cycles
-    generated so far, each once, numbered in the order they came."""
+    """Columns of a priced master: the enumerated chains (fixed, first) and the
+    exchanges generated so far (cycles, and chains when they are priced too), each once,
+    numbered in the order they came."""
 
     def __init__(self, chain_columns: ExchangeColumns, arc_value: FloatArray) -> None:
         self.chain_blocks = chain_columns.blocks
@@ -629,32 +634,36 @@ class _CyclePool:
         self.index: dict[tuple[int, ...], int] = {}
 
     def add(self, blocks: list[ExchangeBlock]) -> int:
-        """Add the cycles not yet in the pool; returns how many were new."""
+        """Add the exchanges not yet in the pool; returns how many were new. (A chain
+        starts at an altruist and a cycle has none, so their vertex lists never clash.)"""
         added = 0
         for block in blocks:
             fresh = []
-            for row, cycle in enumerate(map(tuple, block.vertices.tolist())):
-                if cycle not in self.index:
-                    self.index[cycle] = self.n_chains + len(self.index)
+            for row, exchange in enumerate(map(tuple, block.vertices.tolist())):
+                if exchange not in self.index:
+                    self.index[exchange] = self.n_chains + len(self.index)
                     fresh.append(row)
             if fresh:
-                self.blocks.append(ExchangeBlock(True, block.vertices[fresh], block.arcs[fresh]))
+                self.blocks.append(
+                    ExchangeBlock(block.is_cycle, block.vertices[fresh], block.arcs[fresh])
+                )
                 added += len(fresh)
         return added
 
     def columns(self) -> ExchangeColumns:
         return ExchangeColumns(self.chain_blocks + self.blocks, self.arc_value)
 
-    def cycles_with(self, chosen: BoolArray) -> list[ExchangeBlock]:
-        """The pool's cycles whose column is marked in ``chosen`` (over every column)."""
+    def generated_with(self, chosen: BoolArray) -> list[ExchangeBlock]:
+        """The pool's generated exchanges whose column is marked in ``chosen`` (over
+        every column)."""
         picked = [
-            ExchangeBlock(True, b.vertices[mask], b.arcs[mask])
+            ExchangeBlock(b.is_cycle, b.vertices[mask], b.arcs[mask])
             for b, mask in zip(self.blocks, self._split(chosen), strict=True)
         ]
         return [b for b in picked if len(b)]
 
-    def cycle_ids(self, blocks: list[ExchangeBlock]) -> IntArray:
-        """Column numbers of cycles already in the pool."""
+    def generated_ids(self, blocks: list[ExchangeBlock]) -> IntArray:
+        """Column numbers of generated exchanges already in the pool."""
         return np.asarray(
             [self.index[tuple(c)] for b in blocks for c in b.vertices.tolist()], dtype=np.int64
         )
@@ -679,25 +688,31 @@ def _lp_bound(master: _Master, lp: _LpResult, n_vertices: int) -> float:
 
 
 def _assignment_hint(
-    pricer: CyclePricer, chains: PicefChains
-) -> tuple[list[ExchangeBlock], IntArray]:
+    pricer: CyclePricing, chains: PicefChains, max_chain: int
+) -> tuple[list[ExchangeBlock], list[ExchangeBlock], IntArray]:
     """Columns from a maximum-weight assignment (:func:`assignment_arcs`): its cycles of
-    at most K pairs, and the first L donations of its chains as PICEF variables. On
-    dense pools the assignment is worth the optimum or nearly, so the first LP starts
-    close to it instead of climbing there over many rounds of pricing."""
+    at most K pairs, and the first ``max_chain`` donations of its chains, as chain
+    columns and as PICEF variables (where ``chains`` has them). On dense pools the
+    assignment is worth the optimum or nearly, so the first LP starts close to it
+    instead of climbing there over many rounds of pricing."""
     graph = pricer.graph
     arcs = assignment_arcs(graph, pricer.all_arc_values)
     giving = dict(zip(graph.src[arcs].tolist(), arcs.tolist(), strict=True))
     seen: set[int] = set()
     chain_keys: list[int] = []
+    chain_items: list[tuple[IntArray, IntArray]] = []
     width = int(chains.position.max(initial=0)) + 1
     for altruist in range(graph.n_pairs, graph.n_vertices):
-        vertex, position = altruist, 1
-        while vertex in giving and position < width:
+        vertex, walk, used = altruist, [altruist], list[int]()
+        while vertex in giving and len(used) < max_chain:
             arc = giving[vertex]
-            chain_keys.append(arc * width + position)
-            vertex, position = int(graph.dst[arc]), position + 1
+            chain_keys.append(arc * width + len(used) + 1)
+            used.append(arc)
+            vertex = int(graph.dst[arc])
+            walk.append(vertex)
             seen.add(vertex)
+        if used:
+            chain_items.append((np.asarray(walk, np.int64), np.asarray(used, np.int64)))
     keys = chains.arc * width + chains.position
     chain_vars = np.flatnonzero(np.isin(keys, chain_keys))
     cycles: list[tuple[IntArray, IntArray]] = []
@@ -711,29 +726,34 @@ def _assignment_hint(
                 cycles.append((verts, np.asarray([giving[v] for v in walk], dtype=np.int64)))
                 break
             walk.append(vertex)
-    return cycle_blocks(cycles), chain_vars
+    return cycle_blocks(cycles), chain_blocks(chain_items), chain_vars
 
 
 class _PricedLp:
     """The LP by column generation with cycles priced by search.
 
-    Enumerated chains (``chain_columns``, or none) are always in the LP; PICEF chain
-    variables are priced as in :func:`_solve_lp` when they are many. The generated
-    columns are kept between calls, so a run stopped early (at ``stop_at``) resumes."""
+    Enumerated chains (``chain_columns``, or none) are always in the LP; chains are
+    priced columns too with a ``chain_pricer``, else PICEF chain variables, priced as in
+    :func:`_solve_lp` when they are many. The generated columns are kept between calls,
+    so a run stopped early (at ``stop_at``) resumes."""
 
     def __init__(
         self,
-        pricer: CyclePricer,
+        pricer: CyclePricing,
         chain_columns: ExchangeColumns,
         chains: PicefChains,
         n_vertices: int,
         run: _Run,
+        chain_pricer: ChainPricer | None = None,
     ) -> None:
         self.pricer, self.chains, self.n_vertices, self.run = pricer, chains, n_vertices, run
+        self.chain_pricer = chain_pricer
         self.batch = max(2_000, 2 * n_vertices)
-        self.pool = _CyclePool(chain_columns, pricer.arc_values())
-        hint_cycles, hint_chain_vars = _assignment_hint(pricer, chains)
+        self.pool = _CyclePool(chain_columns, pricer.all_arc_values)
+        max_chain = 0 if chain_pricer is None else chain_pricer.max_chain
+        hint_cycles, hint_chains, hint_chain_vars = _assignment_hint(pricer, chains, max_chain)
         self.pool.add(hint_cycles)
+        self.pool.add(hint_chains)
         found, _ = pricer.positive_cycles(np.zeros(pricer.n), tolerance=_TOL, limit=self.batch)
         self.pool.add(found)
         self.in_chain = np.ones(len(chains), dtype=bool)
@@ -772,6 +792,12 @@ class _PricedLp:
             found, unlisted = pricer.positive_cycles(
                 duals[: pricer.n], tolerance=_TOL, limit=self.batch
             )
+            if self.chain_pricer is not None:
+                chain_found, chain_unlisted = self.chain_pricer.positive_chains(
+                    duals[:n_vertices], tolerance=_TOL, limit=self.batch
+                )
+                found += chain_found
+                unlisted = max(unlisted, chain_unlisted)
             rc_chain = master.chain_reduced_costs(duals)
             chain_candidates = np.flatnonzero((rc_chain > _TOL) & ~self.in_chain)
             if not self.pool.add(found) and not len(chain_candidates):
@@ -864,43 +890,45 @@ def _generated_plan(
 
 
 def _list_near_bound(
-    pricer: CyclePricer,
+    priced: _PricedLp,
     generated: ExchangeColumns,
     lp: _LpResult,
-    chains: PicefChains,
-    n_vertices: int,
     floor: float,
     keep: IntArray,
 ) -> tuple[ExchangeColumns, _LpResult, float, IntArray]:
-    """Every cycle of reduced cost >= ``floor`` (the only ones a plan worth
-    ``floor + bound`` can use), listed by the pricer, with the LP's support and the
-    columns ``keep`` of ``generated`` (an incumbent). Returns the columns, the LP over
-    them, the reduced cost down to which every cycle is listed (``+inf`` when there were
-    too many: then only ``generated`` is kept, and only a plan meeting the bound can be
-    proven optimal) and the new numbers of ``keep``."""
-    chain_blocks = [b for b in generated.blocks if not b.is_cycle]
-    chain_columns = ExchangeColumns(chain_blocks, pricer.arc_values())
-    n_chain_columns = len(chain_columns)
-    old = _CyclePool(chain_columns, pricer.arc_values())
-    old.add([b for b in generated.blocks if b.is_cycle])
-    support = old.cycles_with(lp.support)
-    support_x = lp.x[old.cycle_ids(support)]
-    kept = old.cycles_with(np.isin(np.arange(len(generated)), keep))
-    pool = _CyclePool(chain_columns, pricer.arc_values())
+    """Every cycle (and priced chain) of reduced cost >= ``floor`` (the only ones a plan
+    worth ``floor + bound`` can use), listed by the pricers, with the LP's support and
+    the columns ``keep`` of ``generated`` (an incumbent). Returns the columns, the LP
+    over them, the reduced cost down to which every exchange is listed (``+inf`` when
+    there were too many: then only ``generated`` is kept, and only a plan meeting the
+    bound can be proven optimal) and the new numbers of ``keep``."""
+    pricer, chain_pricer, chains = priced.pricer, priced.chain_pricer, priced.chains
+    arc_value = pricer.all_arc_values
+    fixed = ExchangeColumns(priced.pool.chain_blocks, arc_value)
+    n_fixed = len(fixed)
+    old = _CyclePool(fixed, arc_value)
+    old.add(generated.blocks[len(fixed.blocks) :])
+    support = old.generated_with(lp.support)
+    support_x = lp.x[old.generated_ids(support)]
+    kept = old.generated_with(np.isin(np.arange(len(generated)), keep))
+    pool = _CyclePool(fixed, arc_value)
     complete_down_to = math.inf
+    duals = lp.duals[: priced.n_vertices]
     try:
-        pool.add(pricer.cycles_at_least(lp.duals[: pricer.n], floor, limit=PRICED_COLUMN_LIMIT))
+        pool.add(pricer.cycles_at_least(duals[: pricer.n], floor, limit=PRICED_COLUMN_LIMIT))
+        if chain_pricer is not None:
+            pool.add(chain_pricer.chains_at_least(duals, floor, limit=PRICED_COLUMN_LIMIT))
         complete_down_to = floor
     except FormulationTooLarge:
-        log.debug("over %d cycles near the LP bound: generated ones only", PRICED_COLUMN_LIMIT)
+        log.debug("over %d exchanges near the LP bound: generated ones only", PRICED_COLUMN_LIMIT)
         pool = old
     pool.add(support)
     pool.add(kept)
     columns = pool.columns()
     x = np.zeros(len(columns))
-    x[pool.cycle_ids(support)] = support_x
-    x[:n_chain_columns] = lp.x[:n_chain_columns]
-    master = _Master.plain(columns, chains, n_vertices)
+    x[pool.generated_ids(support)] = support_x
+    x[:n_fixed] = lp.x[:n_fixed]
+    master = _Master.plain(columns, chains, priced.n_vertices)
     listed = replace(
         lp,
         rc=master.reduced_costs(lp.duals),
@@ -908,7 +936,7 @@ def _list_near_bound(
         support=x > _TOL,
         in_master=np.ones(len(columns), dtype=bool),
     )
-    new_keep = np.concatenate([keep[keep < n_chain_columns], pool.cycle_ids(kept)])
+    new_keep = np.concatenate([keep[keep < n_fixed], pool.generated_ids(kept)])
     return columns, listed, complete_down_to, np.sort(new_keep)
 
 

@@ -14,6 +14,7 @@ from kidneyshare.errors import ConfigError, FormulationTooLarge, SolverError
 from kidneyshare.matching import master as master_module
 from kidneyshare.matching.backends import Capability, get_backend
 from kidneyshare.matching.bounds import assignment_bound
+from kidneyshare.matching.chain_pricing import ChainPricer
 from kidneyshare.matching.config import Criterion, SolverConfig
 from kidneyshare.matching.criteria import (
     CriterionData,
@@ -38,9 +39,11 @@ from kidneyshare.matching.graph import CompatibilityGraph
 from kidneyshare.matching.linear import BackendOutcome
 from kidneyshare.matching.master import MasterSolution, SideRows, solve_master, with_survivors
 from kidneyshare.matching.pricing import MAX_CYCLE as PRICED_MAX_CYCLE
-from kidneyshare.matching.pricing import CyclePricer
+from kidneyshare.matching.pricing import CyclePricer, CyclePricing
 from kidneyshare.matching.reduction import reduce_graph
 from kidneyshare.matching.result import Donation, Exchange, ExchangeKind, Result, Status
+from kidneyshare.matching.sparse_pricing import MAX_CYCLE as SPARSE_MAX_CYCLE
+from kidneyshare.matching.sparse_pricing import SparseCyclePricer
 from kidneyshare.matching.verify import verify
 from kidneyshare.model import Instance
 
@@ -53,9 +56,14 @@ CYCLE_LIMIT = 25_000_000
 CHAIN_LIMIT = 20_000_000
 AUTO_CHAIN_LIMIT = 200_000
 # ``auto`` prices cycles by search (column generation) instead of enumerating them when
-# there are more than this many; the pricer's dense matrices limit it to this many pairs.
+# there are more than this many; the dense pricer's matrices limit it to this many pairs.
 PRICED_FROM_CYCLES = 300_000
 PRICED_MAX_PAIRS = 5_000
+# With one value on every arc and K <= 3, pools above this many pairs are priced with
+# bit sets (sparse_pricing) instead of dense matrices.
+SPARSE_PRICING_FROM_PAIRS = 3_000
+# With cycles priced, chains of at least this many donations are priced as well.
+PRICED_CHAINS_FROM = 3
 # From this K on, large models start from the K - 1 optimum (at K = 3 the K = 2 start
 # did not pay on Delorme 1,000-pair pools: 67 s without, 76 s with).
 MIN_K_FOR_SHORTER_START = 4
@@ -131,10 +139,10 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
     else:
         cycles = enumerate_cycles(graph, config.max_cycle, limit=CYCLE_LIMIT)
         formulation, chain_blocks = _chain_blocks(graph, config, whole_chains)
+    chain_pricer = _chain_pricer(graph, config, pricer)
     columns = ExchangeColumns(cycles + chain_blocks, np.ones(graph.n_arcs))
-    chains = build_picef_chains(
-        graph, config.max_chain if formulation != "cycle" else 0, np.ones(graph.n_arcs)
-    )
+    picef_length = config.max_chain if formulation != "cycle" and chain_pricer is None else 0
+    chains = build_picef_chains(graph, picef_length, np.ones(graph.n_arcs))
     data = None
     if _NEEDS_DONORS & set(criteria):
         data = CriterionData.build(instance, graph, config.age_rule)
@@ -184,6 +192,7 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
             lp_seen=lp_seen,
             pricer=pricer,
             listed=listed,
+            chain_pricer=chain_pricer,
         )
         if listed:
             # The cycles the pricer listed replace the (empty) enumerated ones.
@@ -320,33 +329,48 @@ def _plan_value(column_values: np.ndarray, chain_values: np.ndarray, plan: Maste
 
 def _pricer(
     graph: CompatibilityGraph, config: SolverConfig, whole_chains: bool
-) -> CyclePricer | None:
+) -> CyclePricing | None:
     """The cycle pricer when cycles are to be priced by search instead of enumerated:
     ``formulation="priced"``, or ``auto`` on a pool whose cycles are too many to list
-    cheaply. Pricing needs a single objective that is a sum over arcs, K <= 4, and a
-    pool small enough for the pricer's dense matrices."""
+    cheaply. Pricing needs a single objective that is a sum over arcs, and either K <= 4
+    and a pool small enough for the dense pricer's matrices, or K <= 3 and one value on
+    every arc (the bit-set pricer, used from ``SPARSE_PRICING_FROM_PAIRS`` pairs on)."""
     criteria = config.criteria
     arc_value = {Criterion.TRANSPLANTS: np.ones(graph.n_arcs), Criterion.WEIGHT: graph.weight}
-    fits = (
-        len(criteria) == 1
-        and criteria[0] in arc_value
-        and not whole_chains
-        and config.max_cycle <= PRICED_MAX_CYCLE
-        and graph.n_pairs <= PRICED_MAX_PAIRS
-    )
+    single = len(criteria) == 1 and criteria[0] in arc_value and not whole_chains
+    values = arc_value[criteria[0]] if single else np.ones(0)
+    uniform = single and bool(np.all(values == values[:1]))
+    dense = config.max_cycle <= PRICED_MAX_CYCLE and graph.n_pairs <= PRICED_MAX_PAIRS
+    sparse = config.max_cycle <= SPARSE_MAX_CYCLE and uniform
     if config.formulation == "priced":
-        if not fits:
+        if not single or not (dense or sparse):
             raise ConfigError(
                 "formulation: priced needs one objective of max-transplants or max-weight, "
-                f"--max-cycle at most {PRICED_MAX_CYCLE} and at most {PRICED_MAX_PAIRS:,} pairs"
+                f"--max-cycle at most {PRICED_MAX_CYCLE} and at most {PRICED_MAX_PAIRS:,} "
+                f"pairs (any number of pairs with max-transplants and --max-cycle at most "
+                f"{SPARSE_MAX_CYCLE})"
             )
     elif (
         config.formulation != "auto"
-        or not fits
+        or not single
+        or not (dense or sparse)
         or _cycle_count(graph, config.max_cycle) <= PRICED_FROM_CYCLES
     ):
         return None
-    return CyclePricer(graph, config.max_cycle, arc_value[criteria[0]])
+    if sparse and (graph.n_pairs >= SPARSE_PRICING_FROM_PAIRS or not dense):
+        return SparseCyclePricer(graph, config.max_cycle, values)
+    return CyclePricer(graph, config.max_cycle, values)
+
+
+def _chain_pricer(
+    graph: CompatibilityGraph, config: SolverConfig, pricer: CyclePricing | None
+) -> ChainPricer | None:
+    """With cycles priced, chains are priced columns too (rather than PICEF's
+    variable per arc and position) when they may be long: from L = 3 on, PICEF's
+    variables outnumber the chains worth pricing on dense pools."""
+    if pricer is None or config.max_chain < PRICED_CHAINS_FROM or not graph.n_altruists:
+        return None
+    return ChainPricer(graph, config.max_chain, pricer.all_arc_values)
 
 
 def _cycle_count(graph: CompatibilityGraph, max_cycle: int) -> float:
