@@ -3,6 +3,7 @@ and the ``priced`` formulation against enumeration and the other formulations.""
 
 from __future__ import annotations
 
+import importlib
 import itertools
 
 import numpy as np
@@ -20,7 +21,7 @@ from kidneyshare.matching.chain_pricing import ChainPricer
 from kidneyshare.matching.enumeration import enumerate_chains, enumerate_cycles
 from kidneyshare.matching.formulations import ExchangeColumns
 from kidneyshare.matching.graph import CompatibilityGraph
-from kidneyshare.matching.pricing import CyclePricer
+from kidneyshare.matching.pricing import CyclePricer, ListedCycles
 from kidneyshare.matching.sparse_pricing import SparseCyclePricer
 from kidneyshare.model import Arc, BloodGroup, Donor, Instance, Patient
 
@@ -39,6 +40,16 @@ def _listed(blocks) -> set[tuple[int, ...]]:
     return {tuple(v.tolist()) for b in blocks for v in b.vertices}
 
 
+def _agrees_with_enumeration(every: dict, listed_above, found, floor: float) -> set:
+    """``listed_above`` holds exactly the enumerated exchanges of reduced cost >= floor;
+    ``found`` only positive ones, and some whenever one exists. Returns the positive."""
+    assert _listed(listed_above) == {c for c, r in every.items() if r >= floor - 1e-9}
+    positive = {c for c, r in every.items() if r > 1e-6}
+    assert _listed(found) <= positive
+    assert bool(_listed(found)) == bool(positive)
+    return positive
+
+
 @pytest.mark.parametrize("seed", range(30))
 def test_pricing_agrees_with_enumeration(seed: int) -> None:
     """cycles_at_least lists exactly the enumerated cycles above the floor; positive
@@ -51,13 +62,8 @@ def test_pricing_agrees_with_enumeration(seed: int) -> None:
     duals = rng.uniform(0, 3, graph.n_pairs)
     every = _cycle_rc(graph, k, weights, duals)
     floor = float(rng.uniform(-2, 1))
-    assert _listed(pricer.cycles_at_least(duals, floor, limit=10**6)) == {
-        c for c, r in every.items() if r >= floor
-    }
     found, bound = pricer.positive_cycles(duals, tolerance=1e-6, limit=50)
-    positive = {c for c, r in every.items() if r > 1e-6}
-    assert _listed(found) <= positive
-    assert bool(_listed(found)) == bool(positive)
+    _agrees_with_enumeration(every, pricer.cycles_at_least(duals, floor, limit=10**6), found, floor)
     if every:
         assert bound >= max(every.values()) - 1e-3
 
@@ -76,13 +82,10 @@ def test_sparse_pricing_agrees_with_enumeration(seed: int) -> None:
     duals = rng.uniform(0, 2 * value, graph.n_pairs) * (rng.random(graph.n_pairs) < 0.8)
     every = _cycle_rc(graph, k, weights, duals)
     floor = float(rng.uniform(-2, 1))
-    assert _listed(pricer.cycles_at_least(duals, floor, limit=10**6)) == {
-        c for c, r in every.items() if r >= floor - 1e-9
-    }
     found, bound = pricer.positive_cycles(duals, tolerance=1e-6, limit=50)
-    positive = {c for c, r in every.items() if r > 1e-6}
-    assert _listed(found) <= positive
-    assert bool(_listed(found)) == bool(positive)
+    positive = _agrees_with_enumeration(
+        every, pricer.cycles_at_least(duals, floor, limit=10**6), found, floor
+    )
     if every and bound < np.inf:
         assert bound >= max(every.values()) - 1e-9
     if not positive:
@@ -122,13 +125,8 @@ def test_chain_pricing_agrees_with_enumeration(seed: int) -> None:
     duals = rng.uniform(0, 2, graph.n_vertices) * (rng.random(graph.n_vertices) < 0.7)
     every = _chain_rc(graph, length, weights, duals)
     floor = float(rng.uniform(-2, 1))
-    assert _listed(pricer.chains_at_least(duals, floor, limit=10**6)) == {
-        c for c, r in every.items() if r >= floor - 1e-9
-    }
     found, bound = pricer.positive_chains(duals, tolerance=1e-6, limit=40)
-    positive = {c for c, r in every.items() if r > 1e-6}
-    assert _listed(found) <= positive
-    assert bool(_listed(found)) == bool(positive)
+    _agrees_with_enumeration(every, pricer.chains_at_least(duals, floor, limit=10**6), found, floor)
     for block in found:
         assert not block.is_cycle
         assert np.array_equal(graph.src[block.arcs], block.vertices[:, :-1])
@@ -237,6 +235,49 @@ def test_priced_agrees_with_picef_on_saidman_pools(
         assert result.formulation == formulation
         values[formulation] = result.objective_value
     assert values["priced"] == pytest.approx(values["picef"], abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_cycle_formulation_prices_chains_it_cannot_list(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With more chains than it lists, the cycle formulation keeps its cycles listed and
+    prices its chains (ListedCycles + ChainPricer): same optimum as the brute-force
+    oracle and PICEF, verified."""
+    solve_module = importlib.import_module("kidneyshare.matching.solve")
+    monkeypatch.setattr(solve_module, "AUTO_CHAIN_LIMIT", 0)
+    rng = np.random.default_rng(seed)
+    inst = random_instance(
+        seed, n_pairs=int(rng.integers(4, 11)), n_altruists=int(rng.integers(1, 4))
+    )
+    k, length = 2 + seed % 2, 3 + seed % 3
+    objective = (Objective.MAX_TRANSPLANTS, Objective.MAX_WEIGHT)[seed % 2]
+    name = "transplants" if seed % 2 == 0 else "weight"
+    best = oracle_optimum(inst, max_cycle=k, max_chain=length, objective=name).value
+    for formulation in ("cycle", "picef"):
+        config = SolverConfig(
+            max_cycle=k, max_chain=length, objective=objective, formulation=formulation
+        )
+        result = solve(inst, config)
+        assert result.status is Status.OPTIMAL, result.message
+        assert result.formulation == formulation
+        assert verify(inst, config, result).ok
+        assert result.objective_value == pytest.approx(best, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_listed_cycles_price_like_enumeration(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    k = 2 + seed % 3
+    graph = CompatibilityGraph.from_instance(generate_saidman(int(rng.integers(6, 40)), seed=seed))
+    weights = rng.integers(1, 5, graph.n_arcs).astype(float)
+    pricer = ListedCycles(graph, k, weights, enumerate_cycles(graph, k))
+    duals = rng.uniform(0, 3, graph.n_pairs)
+    every = _cycle_rc(graph, k, weights, duals)
+    floor = float(rng.uniform(-2, 1))
+    found, bound = pricer.positive_cycles(duals, tolerance=1e-6, limit=50)
+    _agrees_with_enumeration(every, pricer.cycles_at_least(duals, floor, limit=10**6), found, floor)
+    assert bound == pytest.approx(max(every.values(), default=-np.inf))
 
 
 def test_priced_is_deterministic_under_record_order() -> None:

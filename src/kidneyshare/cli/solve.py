@@ -97,7 +97,8 @@ def solve_command(
         typer.Option(
             "--formulation",
             help=(
-                "auto, cycle, picef or priced (cycles priced by search). "
+                "auto, cycle, picef or priced (cycles, and chains from L = 3, priced by "
+                "search). "
                 f"[default: {_DEFAULT.formulation}]"
             ),
             show_default=False,

@@ -40,9 +40,10 @@ import numpy.typing as npt
 
 from kidneyshare.errors import FormulationTooLarge
 from kidneyshare.matching.enumeration import ExchangeBlock
+from kidneyshare.matching.formulations.columns import ExchangeColumns
 from kidneyshare.matching.graph import CompatibilityGraph
 
-__all__ = ["CyclePricer", "CyclePricing", "cycle_blocks", "spread_best"]
+__all__ = ["CyclePricer", "CyclePricing", "ListedCycles", "cycle_blocks", "spread_best"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -82,6 +83,64 @@ class CyclePricing(Protocol):
     def cycles_at_least(
         self, vertex_duals: FloatArray, floor: float, *, limit: int
     ) -> list[ExchangeBlock]: ...
+
+
+class ListedCycles:
+    """:class:`CyclePricing` over cycles listed beforehand: the cycle formulation with
+    its cycles enumerated and its chains priced (when they are too many to list)."""
+
+    def __init__(
+        self,
+        graph: CompatibilityGraph,
+        max_cycle: int,
+        arc_value: FloatArray,
+        cycles: list[ExchangeBlock],
+    ) -> None:
+        self.graph = graph
+        self.max_cycle = max_cycle
+        self.n = graph.n_pairs
+        self.all_arc_values = arc_value
+        self.columns = ExchangeColumns(cycles, arc_value)
+        # Vertices of every listed cycle, padded with -1 to the longest (for spread_best).
+        width = max((b.vertices.shape[1] for b in self.columns.blocks), default=0)
+        self.padded = np.vstack(
+            [np.full((0, width), -1, dtype=np.int64)]
+            + [
+                np.pad(b.vertices, ((0, 0), (0, width - b.vertices.shape[1])), constant_values=-1)
+                for b in self.columns.blocks
+            ]
+        )
+
+    def arc_values(self) -> FloatArray:
+        """``arc_value`` of every graph arc (zero on arcs from altruists)."""
+        values = self.all_arc_values.copy()
+        values[self.graph.src >= self.graph.n_pairs] = 0.0
+        return values
+
+    def _rows(self, chosen: IntArray) -> list[ExchangeBlock]:
+        return self.columns.subset(np.sort(chosen)).blocks
+
+    def positive_cycles(
+        self, vertex_duals: FloatArray, *, tolerance: float, limit: int
+    ) -> tuple[list[ExchangeBlock], float]:
+        """Up to ``limit`` listed cycles of reduced cost above ``tolerance``, spread
+        over the pool, and the best reduced cost of all (exact)."""
+        rc = self.columns.reduced_costs(vertex_duals[: self.n])
+        positive = np.flatnonzero(rc > tolerance)
+        chosen = spread_best(rc[positive], self.padded[positive], limit, SPREAD_PER_VERTEX)
+        return self._rows(positive[chosen]), float(rc.max(initial=-np.inf))
+
+    def cycles_at_least(
+        self, vertex_duals: FloatArray, floor: float, *, limit: int
+    ) -> list[ExchangeBlock]:
+        """Every listed cycle of reduced cost at least ``floor``."""
+        rc = self.columns.reduced_costs(vertex_duals[: self.n])
+        chosen = np.flatnonzero(rc >= floor - 1e-9)
+        if len(chosen) > limit:
+            raise FormulationTooLarge(
+                f"more than {limit:,} cycles within {-floor:g} of the LP bound"
+            )
+        return self._rows(chosen)
 
 
 class CyclePricer:
@@ -410,9 +469,7 @@ def cycle_blocks(items: list[tuple[IntArray, IntArray]]) -> list[ExchangeBlock]:
     ]
 
 
-def spread_best(
-    value: FloatArray, vertices: IntArray, limit: int, per_vertex: int
-) -> IntArray:
+def spread_best(value: FloatArray, vertices: IntArray, limit: int, per_vertex: int) -> IntArray:
     """Rows of ``vertices`` (exchanges, padded with -1) to add to a restricted LP: the
     best ``value`` first, skipping an exchange when any of its vertices is already in
     ``per_vertex`` of those taken; at most ``limit``.

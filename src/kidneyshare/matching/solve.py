@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from kidneyshare.errors import ConfigError, FormulationTooLarge, SolverError
 from kidneyshare.matching import master as master_module
@@ -39,7 +40,7 @@ from kidneyshare.matching.graph import CompatibilityGraph
 from kidneyshare.matching.linear import BackendOutcome
 from kidneyshare.matching.master import MasterSolution, SideRows, solve_master, with_survivors
 from kidneyshare.matching.pricing import MAX_CYCLE as PRICED_MAX_CYCLE
-from kidneyshare.matching.pricing import CyclePricer, CyclePricing
+from kidneyshare.matching.pricing import CyclePricer, CyclePricing, ListedCycles
 from kidneyshare.matching.reduction import reduce_graph
 from kidneyshare.matching.result import Donation, Exchange, ExchangeKind, Result, Status
 from kidneyshare.matching.sparse_pricing import MAX_CYCLE as SPARSE_MAX_CYCLE
@@ -48,6 +49,8 @@ from kidneyshare.matching.verify import verify
 from kidneyshare.model import Instance
 
 __all__ = ["solve"]
+
+FloatArray = npt.NDArray[np.float64]
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +141,15 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
         formulation = "priced"
     else:
         cycles = enumerate_cycles(graph, config.max_cycle, limit=CYCLE_LIMIT)
-        formulation, chain_blocks = _chain_blocks(graph, config, whole_chains)
+        formulation, listed_chains = _chain_blocks(graph, config, whole_chains)
+        single = _single_arc_value(graph, config, whole_chains)
+        if listed_chains is not None:
+            chain_blocks = listed_chains
+        elif single is not None:
+            # Too many chains to list for the cycle formulation: its cycles stay listed,
+            # its chains are priced (the same model, columns found by search).
+            pricer = ListedCycles(graph, config.max_cycle, single, cycles)
+            cycles = []
     chain_pricer = _chain_pricer(graph, config, pricer)
     columns = ExchangeColumns(cycles + chain_blocks, np.ones(graph.n_arcs))
     picef_length = config.max_chain if formulation != "cycle" and chain_pricer is None else 0
@@ -327,6 +338,21 @@ def _plan_value(column_values: np.ndarray, chain_values: np.ndarray, plan: Maste
     return float(column_values[plan.columns].sum() + chain_values[plan.chain_vars].sum())
 
 
+def _single_arc_value(
+    graph: CompatibilityGraph, config: SolverConfig, whole_chains: bool
+) -> FloatArray | None:
+    """Each arc's value when the objective is one sum over arcs (max-transplants or
+    max-weight), the only kind priced by search; ``None`` otherwise."""
+    criteria = config.criteria
+    if len(criteria) != 1 or whole_chains:
+        return None
+    if criteria[0] is Criterion.TRANSPLANTS:
+        return np.ones(graph.n_arcs)
+    if criteria[0] is Criterion.WEIGHT:
+        return graph.weight
+    return None
+
+
 def _pricer(
     graph: CompatibilityGraph, config: SolverConfig, whole_chains: bool
 ) -> CyclePricing | None:
@@ -335,11 +361,9 @@ def _pricer(
     cheaply. Pricing needs a single objective that is a sum over arcs, and either K <= 4
     and a pool small enough for the dense pricer's matrices, or K <= 3 and one value on
     every arc (the bit-set pricer, used from ``SPARSE_PRICING_FROM_PAIRS`` pairs on)."""
-    criteria = config.criteria
-    arc_value = {Criterion.TRANSPLANTS: np.ones(graph.n_arcs), Criterion.WEIGHT: graph.weight}
-    single = len(criteria) == 1 and criteria[0] in arc_value and not whole_chains
-    values = arc_value[criteria[0]] if single else np.ones(0)
-    uniform = single and bool(np.all(values == values[:1]))
+    values = _single_arc_value(graph, config, whole_chains)
+    single = values is not None
+    uniform = values is not None and bool(np.all(values == values[:1]))
     dense = config.max_cycle <= PRICED_MAX_CYCLE and graph.n_pairs <= PRICED_MAX_PAIRS
     sparse = config.max_cycle <= SPARSE_MAX_CYCLE and uniform
     if config.formulation == "priced":
@@ -357,6 +381,7 @@ def _pricer(
         or _cycle_count(graph, config.max_cycle) <= PRICED_FROM_CYCLES
     ):
         return None
+    assert values is not None
     if sparse and (graph.n_pairs >= SPARSE_PRICING_FROM_PAIRS or not dense):
         return SparseCyclePricer(graph, config.max_cycle, values)
     return CyclePricer(graph, config.max_cycle, values)
@@ -384,14 +409,26 @@ def _cycle_count(graph: CompatibilityGraph, max_cycle: int) -> float:
 
 def _chain_blocks(
     graph: CompatibilityGraph, config: SolverConfig, whole_chains: bool
-) -> tuple[str, list[ExchangeBlock]]:
+) -> tuple[str, list[ExchangeBlock] | None]:
     """Pick the formulation ('auto' resolves here) and enumerate chains if it needs them.
 
-    Criteria that value whole chains (``whole_chains``) need them enumerated."""
+    Criteria that value whole chains (``whole_chains``) need them enumerated. For the
+    cycle formulation with a single sum objective and chains of L >= 3, more than
+    ``AUTO_CHAIN_LIMIT`` chains are not listed (``None``): they are priced instead."""
     if config.formulation == "picef":
         return "picef", []
     if config.formulation == "cycle" or whole_chains:
-        return "cycle", enumerate_chains(graph, config.max_chain, limit=CHAIN_LIMIT)
+        priceable = (
+            _single_arc_value(graph, config, whole_chains) is not None
+            and config.max_chain >= PRICED_CHAINS_FROM
+        )
+        try:
+            limit = AUTO_CHAIN_LIMIT if priceable else CHAIN_LIMIT
+            return "cycle", enumerate_chains(graph, config.max_chain, limit=limit)
+        except FormulationTooLarge:
+            if priceable:
+                return "cycle", None
+            raise
     try:
         return "cycle", enumerate_chains(graph, config.max_chain, limit=AUTO_CHAIN_LIMIT)
     except FormulationTooLarge:
