@@ -36,6 +36,7 @@ recent donors.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -118,6 +119,7 @@ class HaplotypeDraw:
     index: Mapping[str, npt.NDArray[np.intp]]
 
 
+@functools.cache
 def _linked_model() -> tuple[
     list[str], list[npt.NDArray[np.intp]], npt.NDArray[np.float64], list[npt.NDArray[np.float64]]
 ]:
