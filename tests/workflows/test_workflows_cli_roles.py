@@ -1,18 +1,23 @@
 """``--user`` on the workflow commands applies the service's access rules
 (``registry/access.py``) and pseudonyms: centres see their own patients and offers,
-other centres' people by pseudonym; care coordinators read their own caseload; a role
-without the permission is refused with one line, exit 2."""
+other centres' people by pseudonym; care coordinators read their own caseload; only an
+administrator adds centres and users, a centre coordinator registers their own centre's
+records; a role without the permission is refused with one line, exit 2, nothing written."""
 
 from __future__ import annotations
 
+import getpass
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from explain_pool import register_pool
+from sqlalchemy import func, select
 from workflow_scheme import Scheme, register_swaps, run_cli, run_cli_json
 
 from kidneyshare.registry.accounts import scheme_secret
-from kidneyshare.registry.models import Pair
+from kidneyshare.registry.models import AuditEvent, Centre, Pair, User
 from kidneyshare.registry.pseudonyms import Pseudonymiser
 
 
@@ -105,3 +110,69 @@ def test_the_cli_applies_the_service_s_roles_and_pseudonyms(
     assert run_cli_json(capsys, scheme, "care", "caseload", "care-gla", "--user", "care-gla")
     code, out = run_cli(capsys, scheme, "care", "alerts", "--user", "coord-gla")
     assert code == 2 and "may not read care" in out
+
+
+def _written(scheme: Scheme) -> tuple[int, int, int, int]:
+    """Centres, users, pairs and audit events stored."""
+    with scheme.sessions() as session:
+        return tuple(  # type: ignore[return-value]
+            session.scalar(select(func.count()).select_from(table)) or 0
+            for table in (Centre, User, Pair, AuditEvent)
+        )
+
+
+def test_setting_up_a_scheme_takes_the_service_s_roles(
+    scheme: Scheme,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for argv in (
+        ("user", "add", "coord-gla", "--role", "centre-coordinator", "--centre", "GLA"),
+        ("user", "add", "analyst", "--role", "analyst"),
+    ):
+        assert run_cli(capsys, scheme, *argv)[0] == 0
+
+    def no_prompt(prompt: str) -> str:
+        raise AssertionError(f"asked {prompt!r} of a user who may not add users")
+
+    monkeypatch.setattr(getpass, "getpass", no_prompt)
+
+    def records(*centres: str) -> str:
+        patients = [{"id": f"r{i}", "abo": "A", "centre": c} for i, c in enumerate(centres)]
+        donors = [
+            {"id": f"r{i}d", "patient": f"r{i}", "abo": "B", "centre": c}
+            for i, c in enumerate(centres)
+        ]
+        path = tmp_path / f"records-{'-'.join(centres)}.json"
+        document = {"format": "kidneyshare-clinical", "version": 1}
+        path.write_text(json.dumps({**document, "patients": patients, "donors": donors}))
+        return str(path)
+
+    manage, edit, care = "may not manage scheme", "may not edit pool", "a care-coordinator"
+    own = "a centre coordinator registers at their own centre only (patient r1 is at LON)"
+    refused = [
+        (("centre", "add", "EDI", "Edinburgh"), "coord-gla", f"a centre-coordinator {manage}"),
+        (("user", "add", "x", "--password", "--role", "analyst"), "care-gla", f"{care} {manage}"),
+        (("user", "add", "x", "--role", "analyst"), "analyst", f"a analyst {manage}"),
+        (("register", records("GLA")), "analyst", f"a analyst {edit}"),
+        (("register", records("GLA")), "care-gla", f"{care} {edit}"),
+        (("register", records("GLA", "LON")), "coord-gla", own),
+    ]  # fmt: skip
+    before = _written(scheme)
+    for argv, user, why in refused:
+        code, out = run_cli(capsys, scheme, *argv, "--user", user)
+        assert (code, out) == (2, f"kidneyshare: error: --user: {user}: {why}\n")
+        assert _written(scheme) == before  # nothing written, not even an audit event
+
+    code, out = run_cli(capsys, scheme, "register", records("GLA"), "--user", "coord-gla")
+    assert code == 0 and "registered 1 pairs" in out
+    code, out = run_cli(capsys, scheme, "centre", "add", "EDI", "Edinburgh", "--user", "admin")
+    assert code == 0 and out.startswith("centre EDI: id ")
+    code, out = run_cli(
+        capsys, scheme, "user", "add", "coord-edi", "--role", "centre-coordinator",
+        "--centre", "EDI", "--user", "admin",
+    )  # fmt: skip
+    assert code == 0 and out.strip() == "user coord-edi: centre-coordinator at EDI"
+    code, out = run_cli(capsys, scheme, "register", records("EDI", "LON"), "--user", "admin")
+    assert code == 0 and "registered 2 pairs" in out

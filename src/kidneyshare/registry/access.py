@@ -36,7 +36,10 @@ from kidneyshare.registry.vocabulary import Role
 if TYPE_CHECKING:
     from kidneyshare.registry.models import User
 
-__all__ = ["PERMISSIONS", "SYSTEM", "Permission", "Principal"]
+__all__ = ["OWN_CENTRE_ONLY", "PERMISSIONS", "SYSTEM", "Permission", "Principal"]
+
+OWN_CENTRE_ONLY = "a centre coordinator registers at their own centre only"
+"""Why a centre's user may not register at another centre (:meth:`Principal.registers_at`)."""
 
 
 class Permission(Enum):
@@ -104,6 +107,12 @@ class Principal:
         """The centre a list is cut to: a centre role's own whatever was asked; for the
         scheme-wide roles, ``centre_id`` if given (``None``: every centre)."""
         return self.centre_id if self.centre_id is not None else centre_id
+
+    def registers_at(self, centre_id: int) -> bool:
+        """Whether the caller may register pool records at ``centre_id`` (given that they
+        may edit the pool): a centre role at their own centre only, an administrator at
+        any (else :data:`OWN_CENTRE_ONLY`)."""
+        return self.scheme_wide or self.centre_id == centre_id
 
     def reads_caseload_of(self, username: str) -> bool:
         """A care coordinator reads their own caseload; an administrator anyone's."""

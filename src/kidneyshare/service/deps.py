@@ -13,7 +13,7 @@ from fastapi import Depends, Header, HTTPException, Path, Query, Request, Respon
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import select
 
-from kidneyshare.registry.access import Permission, Principal
+from kidneyshare.registry.access import OWN_CENTRE_ONLY, Permission, Principal
 from kidneyshare.registry.accounts import find_api_token
 from kidneyshare.registry.models import Altruist, Offer, Pair, Patient, User
 from kidneyshare.service.schemas.common import MAX_PAGE
@@ -168,10 +168,8 @@ def _writable_centre(
     ] = None,
 ) -> int:
     if caller.centre_id is not None:
-        if centre_id not in (None, caller.centre_id):
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN, "a centre coordinator registers at their own centre only"
-            )
+        if centre_id is not None and not caller.registers_at(centre_id):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, OWN_CENTRE_ONLY)
         return caller.centre_id
     if centre_id is None:
         raise HTTPException(
