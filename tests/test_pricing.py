@@ -308,3 +308,28 @@ def test_priced_stopped_by_the_time_limit_returns_a_verified_plan(time_limit: fl
     assert result.status in (Status.OPTIMAL, Status.FEASIBLE_TIME_LIMIT), result.message
     assert verify(inst, config, result).ok
     assert result.bound is not None and result.bound >= result.objective_value - 1e-6
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_no_optimal_claim_when_the_columns_near_the_bound_cannot_be_listed(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When listing every column near the LP bound is refused (too many), a plan below
+    the bound is not proven optimal by the restricted MIPs over the generated columns:
+    an ``optimal`` status always carries the true optimum (brute-force oracle)."""
+    master_module = importlib.import_module("kidneyshare.matching.master")
+    monkeypatch.setattr(master_module, "PRICED_COLUMN_LIMIT", 0)
+    rng = np.random.default_rng(seed)
+    inst = random_instance(
+        seed, n_pairs=int(rng.integers(5, 12)), n_altruists=int(rng.integers(0, 3))
+    )
+    k, length = 2 + seed % 3, 3 + seed % 2
+    best = oracle_optimum(inst, max_cycle=k, max_chain=length, objective="transplants").value
+    config = SolverConfig(max_cycle=k, max_chain=length, formulation="priced")
+    result = solve(inst, config)
+    assert verify(inst, config, result).ok
+    assert result.values["transplants"] <= best + 1e-9
+    if result.status is Status.OPTIMAL:
+        assert result.values["transplants"] == pytest.approx(best)
+    else:
+        assert result.bound is not None and result.bound >= best - 1e-9

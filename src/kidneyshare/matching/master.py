@@ -464,8 +464,9 @@ def solve_master(
             return known(BackendOutcome.TIME_LIMIT, max(float(target), best), proven=False)
         break
     # Every column of every solution worth the target was in (a restricted model with
-    # no solution says none reaches it), and none reached it.
-    if integral and best >= target - 1 - _TOL:
+    # no solution says none reaches it), and none reached it. (Not so when the priced
+    # columns near the bound were too many to list: then step 3 decides.)
+    if integral and best >= target - 1 - _TOL and complete:
         return known(BackendOutcome.OPTIMAL, best)
 
     # 3. The optimum is below the target: widen to every column that could beat the
@@ -920,8 +921,10 @@ def _list_near_bound(
             pool.add(chain_pricer.chains_at_least(duals, floor, limit=PRICED_COLUMN_LIMIT))
         complete_down_to = floor
     except FormulationTooLarge:
-        log.debug("over %d exchanges near the LP bound: generated ones only", PRICED_COLUMN_LIMIT)
-        pool = old
+        # Cycles listed before the chains overflowed stay: more chances for a plan that
+        # meets the bound (the only kind then proven optimal).
+        log.debug("over %d exchanges near the LP bound: not all listed", PRICED_COLUMN_LIMIT)
+        pool.add(generated.blocks[len(fixed.blocks) :])
     pool.add(support)
     pool.add(kept)
     columns = pool.columns()

@@ -59,8 +59,12 @@ CYCLE_LIMIT = 25_000_000
 CHAIN_LIMIT = 20_000_000
 AUTO_CHAIN_LIMIT = 200_000
 # ``auto`` prices cycles by search (column generation) instead of enumerating them when
-# there are more than this many; the dense pricer's matrices limit it to this many pairs.
-PRICED_FROM_CYCLES = 300_000
+# there are more than this many cycles, or (L >= 3) chains; the dense pricer's matrices
+# limit it to PRICED_MAX_PAIRS pairs. 20,000: the 128-pair pools at K=4 L=6 took 20-95 s
+# enumerated (160,000 cycles, or PICEF) and take 1.6-6.3 s priced; PrefLib 67 (32 pairs,
+# 4 altruists, 150,000 chains) 36 s and 0.2 s.
+PRICED_FROM_CYCLES = 20_000
+PRICED_FROM_CHAINS = 20_000
 PRICED_MAX_PAIRS = 5_000
 # With one value on every arc and K <= 3, pools above this many pairs are priced with
 # bit sets (sparse_pricing) instead of dense matrices.
@@ -378,7 +382,7 @@ def _pricer(
         config.formulation != "auto"
         or not single
         or not (dense or sparse)
-        or _cycle_count(graph, config.max_cycle) <= PRICED_FROM_CYCLES
+        or not _many_exchanges(graph, config)
     ):
         return None
     assert values is not None
@@ -396,6 +400,20 @@ def _chain_pricer(
     if pricer is None or config.max_chain < PRICED_CHAINS_FROM or not graph.n_altruists:
         return None
     return ChainPricer(graph, config.max_chain, pricer.all_arc_values)
+
+
+def _many_exchanges(graph: CompatibilityGraph, config: SolverConfig) -> bool:
+    """More cycles than ``PRICED_FROM_CYCLES`` or, with chains of L >= 3, more chains
+    than ``PRICED_FROM_CHAINS``: enough that pricing them beats listing them."""
+    if _cycle_count(graph, config.max_cycle) > PRICED_FROM_CYCLES:
+        return True
+    if config.max_chain < PRICED_CHAINS_FROM or not graph.n_altruists:
+        return False
+    try:
+        enumerate_chains(graph, config.max_chain, limit=PRICED_FROM_CHAINS)
+    except FormulationTooLarge:
+        return True
+    return False
 
 
 def _cycle_count(graph: CompatibilityGraph, max_cycle: int) -> float:
