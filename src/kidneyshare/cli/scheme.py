@@ -20,7 +20,7 @@ import typer
 from sqlalchemy import select
 
 from kidneyshare.cli.output import stdout_console
-from kidneyshare.cli.workflows import Url, User, _acting, _day
+from kidneyshare.cli.workflows import Url, User, _acting, _day, _options
 from kidneyshare.compatibility.records import ClinicalPool
 from kidneyshare.compatibility.records_json import read_records
 from kidneyshare.registry import RecordInvalid, RecordNotFound, Role, UnitOfWork
@@ -47,7 +47,8 @@ def centre_add_command(
         _acting(url, user, Permission.MANAGE_SCHEME) as (sessions, actor, _),
         UnitOfWork(sessions, actor) as uow,
     ):
-        centre = create_centre(uow, code, name)
+        with _options({"code": "CODE", "name": "NAME"}):
+            centre = create_centre(uow, code, name)
         stdout_console().print(f"centre {centre.code}: id {centre.id}")
 
 
@@ -81,7 +82,8 @@ def user_add_command(
                 centre_id = uow.session.scalar(select(Centre.id).where(Centre.code == centre))
                 if centre_id is None:
                     raise RecordNotFound(f"--centre: no centre {centre!r}")
-            created = create_user(uow, username, secret, role, centre_id)
+            with _options({"username": "USERNAME", "centre_id": "--centre"}):
+                created = create_user(uow, username, secret, role, centre_id)
     where = f" at {centre}" if centre else ""
     stdout_console().print(f"user {created.username}: {role.value}{where}")
 

@@ -13,7 +13,7 @@ and centre (:mod:`kidneyshare.workflows.disclosure`, the service's pseudonyms).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 from enum import StrEnum
@@ -107,6 +107,18 @@ def _named(argument: str, lookup: Callable[[], Found]) -> Found:
         return lookup()
     except RecordNotFound as exc:
         raise RecordNotFound(f"{argument}: {exc}") from None
+
+
+@contextmanager
+def _options(names: Mapping[str, str]) -> Iterator[None]:
+    """Report an invalid field of a workflow's input against the command-line argument
+    that gave it: the service's body field ``coordinator`` as ``--coordinator``."""
+    try:
+        yield
+    except RecordInvalid as exc:
+        if exc.field is None or exc.field not in names:
+            raise
+        raise RecordInvalid(exc.detail, field=names[exc.field]) from None
 
 
 def _user_named(session: Session, argument: str, username: str) -> None:
@@ -380,6 +392,15 @@ def run_repair_command(
     _write(json_output, document, render)
 
 
+# The service's what-if parameters, as ``run explain`` takes them.
+_WHAT_IF_OPTIONS = {
+    "what_if_donor": "--what-if-donor",
+    "what_if_donor_hla": "--what-if-donor-hla",
+    "what_if_donor_age": "--what-if-donor-age",
+    "what_if_donor_altruist": "--what-if-donor-altruist",
+}
+
+
 @run_app.command("explain")
 def run_explain_command(
     run_id: Annotated[int, typer.Argument(metavar="RUN", help="The run's id.")],
@@ -387,10 +408,10 @@ def run_explain_command(
         int, typer.Argument(metavar="PATIENT", help="The patient's registry id.")
     ],
     what_if_cycle: Annotated[
-        int | None, typer.Option("--what-if-max-cycle", help="Also re-run with this K.")
+        int | None, typer.Option("--what-if-max-cycle", min=0, help="Also re-run with this K.")
     ] = None,
     what_if_chain: Annotated[
-        int | None, typer.Option("--what-if-max-chain", help="Also re-run with this L.")
+        int | None, typer.Option("--what-if-max-chain", min=0, help="Also re-run with this L.")
     ] = None,
     abo_incompatible: Annotated[
         int | None,
@@ -440,10 +461,12 @@ def run_explain_command(
     """Why PATIENT was (not) matched in RUN's own result, with what-if re-runs. People
     appear by their snapshot ids (P<patient id>, D<donor id>); with ``--user``, by code
     or pseudonym and centre, and ``--json`` prints the REST service's document."""
-    donor = _new_donor(new_donor, new_donor_hla, new_donor_age, new_donor_altruist)
+    with _options(_WHAT_IF_OPTIONS):
+        donor = _new_donor(new_donor, new_donor_hla, new_donor_age, new_donor_altruist)
     with (
         _acting(url, user, Permission.READ_POOL) as (sessions, _, caller),
         _reading(sessions) as (session, pseudonyms),
+        _options(_WHAT_IF_OPTIONS),
     ):
         _named("RUN", lambda: get_run(session, run_id))
         patient = _named("PATIENT", lambda: get_patient(session, patient_id))
@@ -563,14 +586,15 @@ def offer_response_command(
         UnitOfWork(sessions, actor) as uow,
     ):
         offer = _offer(uow.session, caller, offer_id)
-        record_response(
-            uow,
-            offer,
-            answer is Answer.ACCEPT,
-            _day(on, "--on"),
-            reason=reason,
-            expected_version=offer.version,
-        )
+        with _options({"reason": "--reason"}):
+            record_response(
+                uow,
+                offer,
+                answer is Answer.ACCEPT,
+                _day(on, "--on"),
+                reason=reason,
+                expected_version=offer.version,
+            )
         stdout_console().print(f"offer {offer.id}: {offer.status.value}")
 
 
@@ -594,6 +618,14 @@ def crossmatch_result_command(
         stdout_console().print(f"offer {offer.id}: {offer.status.value}")
 
 
+_TRANSPLANT_OPTIONS = {
+    "performed_on": "--on",
+    "coordinator": "--coordinator",
+    "born_on": "--born-on",
+    "sex": "--sex",
+}
+
+
 def transplant_command(
     offer_id: Annotated[int, typer.Argument(metavar="OFFER", help="The offer's id.")],
     on: Day,
@@ -615,17 +647,21 @@ def transplant_command(
         UnitOfWork(sessions, actor) as uow,
     ):
         offer = _offer(uow.session, caller, offer_id)
-        _, episode = record_transplant_with_care(
-            uow,
-            offer,
-            _day(on, "--on"),
-            policy,
-            expected_version=offer.version,
-            coordinator=coordinator,
-            born_on=None if born_on is None else _day(born_on, "--born-on"),
-            sex=sex,
-        )
+        with _options(_TRANSPLANT_OPTIONS):
+            _, episode = record_transplant_with_care(
+                uow,
+                offer,
+                _day(on, "--on"),
+                policy,
+                expected_version=offer.version,
+                coordinator=coordinator,
+                born_on=None if born_on is None else _day(born_on, "--born-on"),
+                sex=sex,
+            )
         stdout_console().print(f"offer {offer.id}: transplanted; donor care episode {episode.id}")
+
+
+_AS_OF = {"as_of": "--as-of"}
 
 
 def _as_of(text: str | None) -> date:
@@ -664,7 +700,8 @@ def care_caseload_command(
             raise RecordInvalid(
                 f"{caller.username}: a care coordinator reads their own caseload", field="--user"
             )
-        entries = coordinator_caseload(session, coordinator, policy, as_of=day)
+        with _options(_AS_OF):
+            entries = coordinator_caseload(session, coordinator, policy, as_of=day)
     rows: list[dict[str, Any]] = [
         {
             "episode": int(e.episode_id.removeprefix("E")),
@@ -722,12 +759,13 @@ def care_alerts_command(
     ):
         if coordinator is not None:
             _user_named(session, "--coordinator", coordinator)
-        found = [
-            _alert_json(e.id, a)
-            for e, a in alerts(
-                session, policy, as_of=day, centre_id=caller.centre_id, coordinator=coordinator
-            )
-        ]
+        with _options(_AS_OF):
+            found = [
+                _alert_json(e.id, a)
+                for e, a in alerts(
+                    session, policy, as_of=day, centre_id=caller.centre_id, coordinator=coordinator
+                )
+            ]
 
     def render() -> None:
         out = stdout_console()
@@ -767,6 +805,15 @@ def _measure(text: str) -> tuple[MeasurementKind, dict[str, float]]:
     if kind is MeasurementKind.BLOOD_PRESSURE:
         value = {k: int(v) for k, v in value.items()}  # mmHg are whole numbers
     return kind, value
+
+
+# The days the care workflows check, as ``care record`` takes them.
+_CARE_OPTIONS = {
+    "on": "--on",
+    "held_on": "--on",
+    "taken_on": "--on",
+    "planned_for": "--planned-for",
+}
 
 
 @care_app.command("record")
@@ -811,14 +858,15 @@ def care_record_command(
     ):
         episode = _named("EPISODE", lambda: get_episode(uow.session, episode_id))
         _visible(caller, "EPISODE", f"care episode {episode_id}", episode.centre_id)
-        if stage is not None:
-            planned = None if planned_for is None else _day(planned_for, "--planned-for")
-            change_stage(uow, episode_id, stage, on=day, reason=reason, planned_for=planned)
-            done.append(f"stage {stage.value}")
-        if visit:
-            record_visit(uow, episode_id, day, notes=notes)
-            done.append("visit")
-        for kind, value in measures:
-            record_measurement(uow, episode_id, kind, day, value)
-            done.append(kind.value)
+        with _options(_CARE_OPTIONS):
+            if stage is not None:
+                planned = None if planned_for is None else _day(planned_for, "--planned-for")
+                change_stage(uow, episode_id, stage, on=day, reason=reason, planned_for=planned)
+                done.append(f"stage {stage.value}")
+            if visit:
+                record_visit(uow, episode_id, day, notes=notes)
+                done.append("visit")
+            for kind, value in measures:
+                record_measurement(uow, episode_id, kind, day, value)
+                done.append(kind.value)
     stdout_console().print(f"episode {episode_id} on {day}: recorded {', '.join(done)}")

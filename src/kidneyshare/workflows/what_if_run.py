@@ -19,7 +19,8 @@ not judged). They are shown with the explanation, never guessed.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -81,18 +82,30 @@ class NewDonor:
         Raises
         ------
         RecordInvalid
-            naming the field of a blood group, HLA name or age that cannot be read.
+            naming the service's parameter (``what_if_donor``, ``what_if_donor_hla``,
+            ``what_if_donor_age``) whose value cannot be read.
         """
-        try:
+        with _field("what_if_donor"):
+            abo = AboType.parse(self.blood_group, field="the blood group")
+        with _field("what_if_donor_hla"):
+            typing = None if self.hla is None else HlaTyping.parse(self.hla, field="the HLA")
+        with _field("what_if_donor_age"):
             return DonorRecord(
                 DonorId(NEW_DONOR_ID),
-                AboType.parse(self.blood_group, field="new donor blood group"),
+                abo,
                 patient=None if patient is None else PatientId(patient),
-                hla=None if self.hla is None else HlaTyping.parse(self.hla, field="new donor hla"),
+                hla=typing,
                 age=self.age,
             )
-        except KidneyshareError as exc:
-            raise RecordInvalid(str(exc), field="new donor") from exc
+
+
+@contextmanager
+def _field(name: str) -> Iterator[None]:
+    """A library error reading a new donor's value as :class:`RecordInvalid` of ``name``."""
+    try:
+        yield
+    except KidneyshareError as exc:
+        raise RecordInvalid(str(exc), field=name) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +209,7 @@ class RunFacts:
         if not donor.altruist and patient is None:
             raise RecordInvalid(
                 "the patient was not in the run's pool: a new donor can only be an altruist",
-                field="new donor",
+                field="what_if_donor_altruist",
             )
         record = donor.record(None if donor.altruist else patient)
         built = self.rebuilt(CompatibilityPolicy(), [record])

@@ -33,7 +33,7 @@ def _new_donor(
     try:
         return NewDonor.parse(blood_group, hla, age=age, altruist=altruist)
     except RecordInvalid as exc:
-        raise _invalid("what_if_donor_hla", str(exc)) from exc
+        raise _invalid(exc.field or "what_if_donor", exc.detail) from exc
 
 
 # Identifiable pool data: the patient's own centre (VisiblePatient) or the scheme's staff.
