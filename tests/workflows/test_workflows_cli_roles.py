@@ -35,6 +35,15 @@ def _people(document: Any) -> list[dict[str, Any]]:
     return found
 
 
+def _shape(document: Any) -> Any:
+    """The keys of a JSON document, nested (values left out)."""
+    if isinstance(document, dict):
+        return {key: _shape(value) for key, value in document.items()}
+    if isinstance(document, list):
+        return [_shape(value) for value in document]
+    return None
+
+
 def test_the_cli_applies_the_service_s_roles_and_pseudonyms(
     scheme: Scheme, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -87,6 +96,13 @@ def test_the_cli_applies_the_service_s_roles_and_pseudonyms(
     hidden = [p for p in people if p["id"] is None]
     assert hidden and all(f"{p['pseudonym']} (LON)" in explained["sentence"] for p in hidden)
     assert f"P{ours}" not in explained["sentence"]
+    # one shape with or without --user: the system (as an administrator) identifies all
+    plain = run_cli_json(capsys, scheme, "run", "explain", run, str(ours))
+    assert _shape(plain) == _shape(explained)
+    assert plain == run_cli_json(
+        capsys, scheme, "run", "explain", run, str(ours), "--user", "admin"
+    )
+    assert all(p["id"] is not None for p in _people(plain))
     code, out = run_cli(capsys, scheme, "run", "explain", run, str(theirs), "--user", "coord-gla")
     assert (code, out) == (2, f"kidneyshare: error: PATIENT: patient {theirs} does not exist\n")
     code, out = run_cli(capsys, scheme, "run", "explain", run, str(ours), "--user", "analyst")

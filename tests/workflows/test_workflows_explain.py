@@ -189,16 +189,21 @@ def test_run_explain_from_the_command_line(
     )
     assert code == 0, out
     document: dict[str, Any] = json.loads(out)
-    assert document["run"] == int(run_id) and document["patient"] == ids["X3"]
-    assert document["explanation"]["reason"] == "no-compatible-donor"
+    # the service's document: people by id, code and centre (the system identifies all)
+    assert document["run_id"] == int(run_id) and document["reason"] == "no-compatible-donor"
+    patient = dict(document["patient"])
+    assert patient.pop("pseudonym").startswith("p-")
+    assert patient == {"id": ids["X3"], "code": "X3", "centre_code": "GLA"}
+    assert "patient X3 (GLA)" in document["sentence"]
     (aboi,) = document["what_if"]
     assert aboi["matched_before"] is False and aboi["matched_after"] is True
+    assert [p["code"] for p in aboi["newly_matched"]] == ["X3"]
     code, out = run_cli(
         capsys, scheme, "run", "explain", run_id, str(ids["X4"]), "--what-if-max-cycle", "4"
     )
     assert code == 0, out
     assert out.startswith("only-long-exchanges: ")
-    assert f"P{ids['X4']} would be matched (was not matched)" in out
+    assert "patient X4 (GLA) would be matched (was not matched)" in out
     code, out = run_cli(
         capsys,
         scheme,
@@ -215,10 +220,8 @@ def test_run_explain_from_the_command_line(
     assert code == 0, out
     document = json.loads(out)
     (added,) = document["what_if"]
-    assert added["matched_after"] is True and added["after"]["transplants"] == 4
-    assert document["notes"] == [
-        f"add an AB donor (for P{ids['X4']}): gives to 1 of the run's patients"
-    ]
+    assert added["matched_after"] is True and added["transplants_after"] == 4
+    assert document["notes"] == ["add an AB donor (for X4 (GLA)): gives to 1 of the run's patients"]
     code, out = run_cli(
         capsys, scheme, "run", "explain", run_id, str(ids["X3"]), "--what-if-abo-incompatible", "8"
     )

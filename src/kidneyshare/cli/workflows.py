@@ -458,9 +458,9 @@ def run_explain_command(
     user: User = None,
     json_output: Json = False,
 ) -> None:
-    """Why PATIENT was (not) matched in RUN's own result, with what-if re-runs. People
-    appear by their snapshot ids (P<patient id>, D<donor id>); with ``--user``, by code
-    or pseudonym and centre, and ``--json`` prints the REST service's document."""
+    """Why PATIENT was (not) matched in RUN's own result, with what-if re-runs: the REST
+    service's document (``--json``) or its sentences, people by code and centre (with
+    ``--user``, those the user may not identify by pseudonym and centre)."""
     with _options(_WHAT_IF_OPTIONS):
         donor = _new_donor(new_donor, new_donor_hla, new_donor_age, new_donor_altruist)
     with (
@@ -480,38 +480,21 @@ def run_explain_command(
             abo_incompatible_titre_max=abo_incompatible,
             new_donor=donor,
         )
-        disclosed = explanation_document(session, answer, caller, pseudonyms)
-    explanation = answer.explanation
-    document: dict[str, Any]
-    if user is None:
-        document = {
-            "run": run_id,
-            "patient": patient_id,
-            "in_snapshot": answer.in_snapshot,
-            "explanation": explanation.to_json(),
-            "what_if": [w.to_json() for w in answer.what_if],
-            "notes": list(answer.notes),
-        }
-        sentence = explanation.sentence
-        re_runs, notes = [w.sentence() for w in answer.what_if], answer.notes
-    else:
-        document = disclosed
-        sentence = disclosed["sentence"]
-        re_runs, notes = [w["sentence"] for w in disclosed["what_if"]], disclosed["notes"]
+        document = explanation_document(session, answer.record(), caller, pseudonyms)
 
     def render() -> None:
         out = stdout_console()
         # one line per sentence (soft wrap), so that it can be searched and copied whole
-        out.print(f"{explanation.reason.value}: {sentence}", markup=False, soft_wrap=True)
-        for c in explanation.levels:
+        out.print(f"{document['reason']}: {document['sentence']}", markup=False, soft_wrap=True)
+        for c in document["levels"]:
             out.print(
-                f"  {c.level}: run {c.run:g}, with the patient {c.with_patient:g} "
-                f"(drop {c.drop:g})",
+                f"  {c['level']}: run {c['run']:g}, with the patient {c['with_patient']:g} "
+                f"(drop {c['drop']:g})",
                 markup=False,
             )
-        for text in re_runs:
-            out.print(text, markup=False, soft_wrap=True)
-        for note in notes:
+        for w in document["what_if"]:
+            out.print(w["sentence"], markup=False, soft_wrap=True)
+        for note in document["notes"]:
             out.print(f"  note: {note}", markup=False, soft_wrap=True)
 
     _write(json_output, document, render)

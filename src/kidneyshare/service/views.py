@@ -46,7 +46,6 @@ from kidneyshare.service.schemas.runs import (
     RunPublic,
 )
 from kidneyshare.workflows.disclosure import People, explanation_document, offer_documents
-from kidneyshare.workflows.explain_run import RunExplanation
 
 __all__ = [
     "altruist_view",
@@ -210,9 +209,11 @@ def pseudonymised_members(
 
 
 def explanation_view(
-    session: Session, answer: RunExplanation, caller: Principal, pseudonyms: Pseudonymiser
+    session: Session, record: dict[str, Any], caller: Principal, pseudonyms: Pseudonymiser
 ) -> ExplanationPublic:
-    """An explanation with every person as the caller may see them (sentences too)."""
+    """An explanation (:meth:`RunExplanation.record
+    <kidneyshare.workflows.explain_run.RunExplanation.record>`) with every person as the
+    caller may see them (sentences too)."""
     return ExplanationPublic.model_validate(
-        explanation_document(session, answer, caller, pseudonyms)
+        explanation_document(session, record, caller, pseudonyms)
     )

@@ -17,12 +17,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kidneyshare.matching import Exchange
 from kidneyshare.registry.access import Principal
 from kidneyshare.registry.keys import parse_donor_key, parse_patient_key
 from kidneyshare.registry.models import Centre, Donor, Offer, Patient
 from kidneyshare.registry.pseudonyms import Pseudonymiser
-from kidneyshare.workflows.explain_run import RunExplanation
 
 __all__ = ["People", "explanation_document", "offer_documents"]
 
@@ -123,62 +121,60 @@ def offer_documents(
 
 
 def explanation_document(
-    session: Session, answer: RunExplanation, caller: Principal, pseudonyms: Pseudonymiser
+    session: Session, record: Document, caller: Principal, pseudonyms: Pseudonymiser
 ) -> Document:
-    """An explanation with every person as the caller may see them: structures and
-    sentences name people by code or pseudonym (with their centre), never snapshot ids."""
-    e = answer.explanation
-    texts = [e.sentence, *(w.sentence() for w in answer.what_if), *answer.notes]
+    """An explanation (:meth:`RunExplanation.record
+    <kidneyshare.workflows.explain_run.RunExplanation.record>`) with every person as the
+    caller may see them: structures and sentences name people by code or pseudonym (with
+    their centre), never snapshot ids. The one shape of the service and the CLI."""
+    e, re_runs = record["explanation"], record["what_if"]
+    texts = [e["sentence"], *(w["sentence"] for w in re_runs), *record["notes"]]
     keys = [(m[0], int(m[1])) for text in texts for m in _KEY.findall(text)]
-    exchanges = [x for x in (e.exchange, e.alternative, *e.competing) if x is not None]
-    donations = [d for x in exchanges for d in x.donations]
-    moved = [p for w in answer.what_if for p in (*w.newly_matched, *w.no_longer_matched)]
+    exchanges = [x for x in (e["exchange"], e["alternative"], *e["competing"]) if x is not None]
+    donations = [d for x in exchanges for d in x["donations"]]
+    moved = [p for w in re_runs for p in (*w["newly_matched"], *w["no_longer_matched"])]
     people = People(
         session,
-        [answer.patient_id, *(parse_patient_key(p) for p in moved)]
-        + [parse_patient_key(d.patient) for d in donations]
+        [record["patient_id"], *(parse_patient_key(p) for p in moved)]
+        + [parse_patient_key(d["patient"]) for d in donations]
         + [i for kind, i in keys if kind == "P"],
-        [parse_donor_key(d.donor) for d in donations] + [i for kind, i in keys if kind == "D"],
+        [parse_donor_key(d["donor"]) for d in donations] + [i for kind, i in keys if kind == "D"],
         caller,
         pseudonyms,
     )
 
-    def exchange(x: Exchange | None) -> Document | None:
+    def exchange(x: Document | None) -> Document | None:
         if x is None:
             return None
         return {
-            "kind": x.kind.value,
-            "donations": [people.donation(d.donor, d.patient, d.weight) for d in x.donations],
+            "kind": x["kind"],
+            "donations": [
+                people.donation(d["donor"], d["patient"], d["weight"]) for d in x["donations"]
+            ],
         }
 
-    document = e.to_json()  # levels, decisive level, shortest lengths, method, exactness
-    del document["patient"]
+    def patients(keys: Sequence[str]) -> list[Document]:
+        return [people.patient(parse_patient_key(p)) for p in keys]
+
+    document = {k: v for k, v in e.items() if k != "patient"}  # levels, lengths, method ...
     return {
         **document,
-        "run_id": answer.run_id,
-        "patient": people.patient(answer.patient_id),
-        "in_snapshot": answer.in_snapshot,
-        "sentence": people.relabel(e.sentence),
-        "exchange": exchange(e.exchange),
-        "alternative": exchange(e.alternative),
-        "competing": [exchange(x) for x in e.competing],
+        "run_id": record["run_id"],
+        "patient": people.patient(record["patient_id"]),
+        "in_snapshot": record["in_snapshot"],
+        "sentence": people.relabel(e["sentence"]),
+        "exchange": exchange(e["exchange"]),
+        "alternative": exchange(e["alternative"]),
+        "competing": [exchange(x) for x in e["competing"]],
         "what_if": [
             {
-                "change": people.relabel(w.change),
-                "matched_before": w.matched_before,
-                "matched_after": w.matched_after,
-                "transplants_before": w.before.transplants,
-                "transplants_after": w.after.transplants,
-                "levels": [
-                    {"level": c.level, "before": c.run, "after": c.with_patient} for c in w.levels
-                ],
-                "newly_matched": [people.patient(parse_patient_key(p)) for p in w.newly_matched],
-                "no_longer_matched": [
-                    people.patient(parse_patient_key(p)) for p in w.no_longer_matched
-                ],
-                "sentence": people.relabel(w.sentence()),
+                **w,
+                "change": people.relabel(w["change"]),
+                "newly_matched": patients(w["newly_matched"]),
+                "no_longer_matched": patients(w["no_longer_matched"]),
+                "sentence": people.relabel(w["sentence"]),
             }
-            for w in answer.what_if
+            for w in re_runs
         ],
-        "notes": [people.relabel(note) for note in answer.notes],
+        "notes": [people.relabel(note) for note in record["notes"]],
     }

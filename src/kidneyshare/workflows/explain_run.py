@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -69,6 +70,37 @@ class RunExplanation:
     explanation: Explanation
     what_if: tuple[WhatIf, ...] = ()
     notes: tuple[str, ...] = ()
+
+    def record(self) -> dict[str, Any]:
+        """The explanation as JSON, people by snapshot ids: what the registry keeps
+        (:mod:`kidneyshare.registry.explanations`) and what
+        :func:`~kidneyshare.workflows.disclosure.explanation_document` shows a caller.
+        Each re-run keeps its change, the patient's match before and after, each level,
+        the transplants, who gains or loses a match and its sentence (not its plan)."""
+        return {
+            "run_id": self.run_id,
+            "patient_id": self.patient_id,
+            "in_snapshot": self.in_snapshot,
+            "explanation": self.explanation.to_json(),
+            "what_if": [
+                {
+                    "change": w.change,
+                    "matched_before": w.matched_before,
+                    "matched_after": w.matched_after,
+                    "transplants_before": w.before.transplants,
+                    "transplants_after": w.after.transplants,
+                    "levels": [
+                        {"level": c.level, "before": c.run, "after": c.with_patient}
+                        for c in w.levels
+                    ],
+                    "newly_matched": list(w.newly_matched),
+                    "no_longer_matched": list(w.no_longer_matched),
+                    "sentence": w.sentence(),
+                }
+                for w in self.what_if
+            ],
+            "notes": list(self.notes),
+        }
 
 
 def stored_run(run: MatchingRun) -> StoredRun:

@@ -97,4 +97,4 @@ def explain(
             abo_incompatible_titre_max=abo_incompatible_titre_max,
             new_donor=donor,
         )
-        return explanation_view(session, answer, caller, state.pseudonyms)
+        return explanation_view(session, answer.record(), caller, state.pseudonyms)
