@@ -1,6 +1,7 @@
 """``GET /runs/{id}/explain/{patient}`` on a pool whose reasons are known by construction
 (``tests/workflows/explain_pool.py``): the reasons, the what-if re-runs, pseudonyms for
-other centres' people, and the errors."""
+other centres' people, the errors, and the same question answered from the kept
+explanation without solving."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from service_scheme import Scheme
 from test_service_api import wait_for_run
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflows"))
 
 from explain_pool import PAIRS
+
+from kidneyshare.matching import explain as explaining
 
 _CENTRE = {"GLA": "A", "LON": "B"}  # the pool's centres as the service scheme's
 
@@ -156,3 +160,33 @@ def test_explain_access_and_errors(scheme: Scheme) -> None:
         assert status == 422 and body["detail"][0]["loc"] == ["query", field], body
     status, body = _explain(scheme, "admin", f"{base}/0")
     assert status == 422 and body["detail"][0]["loc"] == ["path", "patient_id"]
+
+
+def test_the_same_question_is_answered_from_the_kept_explanation(
+    scheme: Scheme, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = _register(scheme)
+    run = _run(scheme)
+    path = f"/runs/{run}/explain/{ids['X4']}?what_if_max_cycle=4"
+    solves = []
+    real_solve = explaining.solve
+
+    def solve_once(*args: object, **kwargs: object) -> object:
+        if solves:
+            raise AssertionError("the solver was called again")
+        solves.append(1)
+        return real_solve(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(explaining, "solve", solve_once)
+    status, first = _explain(scheme, "coord-a", path)
+    assert status == 200, first
+    assert solves == [1] and first["what_if"][0]["transplants_after"] == 6
+    status, second = _explain(scheme, "coord-a", path)
+    assert (status, second) == (200, first)  # read back, not solved
+    # the kept explanation is shown as each caller may see it
+    status, admin = _explain(scheme, "admin", path)
+    assert status == 200 and admin["reason"] == first["reason"]
+    assert all(p["id"] is not None for p in admin["what_if"][0]["newly_matched"])
+    assert any(p["id"] is None for p in first["what_if"][0]["newly_matched"])
+    with pytest.raises(AssertionError, match="called again"):  # another question is solved
+        _explain(scheme, "coord-a", f"/runs/{run}/explain/{ids['X4']}?what_if_max_cycle=5")

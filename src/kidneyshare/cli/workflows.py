@@ -61,7 +61,8 @@ from kidneyshare.workflows.care import (
     record_visit,
 )
 from kidneyshare.workflows.disclosure import explanation_document, offer_documents
-from kidneyshare.workflows.explain_run import NewDonor, explain_run
+from kidneyshare.workflows.explain_run import NewDonor
+from kidneyshare.workflows.kept_explanation import Question, explanation_of
 from kidneyshare.workflows.matching_run import read_policy, run_matching
 from kidneyshare.workflows.recourse import repair_run
 
@@ -463,24 +464,16 @@ def run_explain_command(
     ``--user``, those the user may not identify by pseudonym and centre)."""
     with _options(_WHAT_IF_OPTIONS):
         donor = _new_donor(new_donor, new_donor_hla, new_donor_age, new_donor_altruist)
-    with (
-        _acting(url, user, Permission.READ_POOL) as (sessions, _, caller),
-        _reading(sessions) as (session, pseudonyms),
-        _options(_WHAT_IF_OPTIONS),
-    ):
-        _named("RUN", lambda: get_run(session, run_id))
-        patient = _named("PATIENT", lambda: get_patient(session, patient_id))
-        _visible(caller, "PATIENT", f"patient {patient_id}", patient.centre_id)
-        answer = explain_run(
-            session,
-            run_id,
-            patient_id,
-            max_cycle=what_if_cycle,
-            max_chain=what_if_chain,
-            abo_incompatible_titre_max=abo_incompatible,
-            new_donor=donor,
-        )
-        document = explanation_document(session, answer.record(), caller, pseudonyms)
+    with _acting(url, user, Permission.READ_POOL) as (sessions, _, caller):
+        with _reading(sessions) as (session, pseudonyms):
+            _named("RUN", lambda: get_run(session, run_id))
+            patient = _named("PATIENT", lambda: get_patient(session, patient_id))
+            _visible(caller, "PATIENT", f"patient {patient_id}", patient.centre_id)
+        question = Question(what_if_cycle, what_if_chain, abo_incompatible, donor)
+        with _options(_WHAT_IF_OPTIONS):  # computed once per question, then kept
+            record = explanation_of(sessions, run_id, patient_id, question)
+        with sessions() as session:
+            document = explanation_document(session, record, caller, pseudonyms)
 
     def render() -> None:
         out = stdout_console()

@@ -72,6 +72,7 @@ __all__ = [
     "PoolImport",
     "SchemeSecret",
     "StatusChange",
+    "StoredExplanation",
     "Transplant",
     "User",
 ]
@@ -361,6 +362,33 @@ class MatchingRun(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads a dict
+
+
+class StoredExplanation(Base):
+    """Why a patient was (not) matched in a run, computed once and kept: a run never
+    changes, so neither does the answer to the same question about it.
+
+    ``document`` is the explanation with people by snapshot id
+    (:meth:`~kidneyshare.workflows.explain_run.RunExplanation.record`), as JSON text, byte
+    for byte what was computed; ``question`` the what-if parameters it answers, the
+    record's format and the run's policy; ``question_sha256`` the key of the parameters
+    and the format (:mod:`kidneyshare.registry.explanations`).
+    """
+
+    __tablename__ = "run_explanations"
+    __table_args__ = (
+        UniqueConstraint(
+            "run_id", "patient_id", "question_sha256", name="uq_run_explanations_question"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("matching_runs.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    question_sha256: Mapped[str] = mapped_column(String(64))
+    question: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    document: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now_column()
 
 
 class PlanVersion(Base):

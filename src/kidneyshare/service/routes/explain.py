@@ -11,7 +11,8 @@ from kidneyshare.registry.errors import RecordInvalid
 from kidneyshare.service.deps import MAX_ID, UNPROCESSABLE, State, VisiblePatient, require
 from kidneyshare.service.schemas.explain import ExplanationPublic
 from kidneyshare.service.views import explanation_view
-from kidneyshare.workflows.explain_run import NewDonor, explain_run
+from kidneyshare.workflows.explain_run import NewDonor
+from kidneyshare.workflows.kept_explanation import Question, explanation_of
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 AboGroup = Literal["O", "A", "A1", "A2", "B", "AB", "A1B", "A2B"]
@@ -83,18 +84,12 @@ def explain(
     ] = False,
 ) -> ExplanationPublic:
     """Why the patient was (not) matched in the run's own result (reasons in
-    docs/explain.md), with the requested what-if re-runs. Other centres' people appear
-    by pseudonym. 409 for a run that has not succeeded."""
+    docs/explain.md), with the requested what-if re-runs; computed once per question and
+    kept (a run never changes). Other centres' people appear by pseudonym. 409 for a run
+    that has not succeeded."""
     donor = _new_donor(what_if_donor, what_if_donor_hla, what_if_donor_age, what_if_donor_altruist)
-    # A plain session: explaining reads and solves, it writes nothing.
+    question = Question(what_if_max_cycle, what_if_max_chain, abo_incompatible_titre_max, donor)
+    # Solved in the request the first time it is asked, then read back (kept_explanation).
+    record = explanation_of(state.sessions, run_id, patient_id, question)
     with state.sessions() as session:
-        answer = explain_run(
-            session,
-            run_id,
-            patient_id,
-            max_cycle=what_if_max_cycle,
-            max_chain=what_if_max_chain,
-            abo_incompatible_titre_max=abo_incompatible_titre_max,
-            new_donor=donor,
-        )
-        return explanation_view(session, answer.record(), caller, state.pseudonyms)
+        return explanation_view(session, record, caller, state.pseudonyms)
