@@ -318,8 +318,12 @@ class CyclePricer:
                 for r, v, e in zip(rc[keep], verts[keep], arcs[keep], strict=True)
             ]
         scored.sort(key=lambda t: (-t[0], t[1], tuple(t[2].tolist())))
-        if limit is not None:
-            scored = scored[:limit]
+        if limit is not None and len(scored) > limit:
+            padded = np.full((len(scored), MAX_CYCLE), -1, dtype=np.int64)
+            for i, (_, length, v, _) in enumerate(scored):
+                padded[i, :length] = v
+            rc = np.asarray([t[0] for t in scored])
+            scored = [scored[i] for i in np.sort(spread_best(rc, padded, limit, SPREAD_PER_VERTEX))]
         return cycle_blocks([(v, e) for _, _, v, e in scored])
 
     def arc_values(self) -> FloatArray:
