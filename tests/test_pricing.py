@@ -333,3 +333,22 @@ def test_no_optimal_claim_when_the_columns_near_the_bound_cannot_be_listed(
         assert result.values["transplants"] == pytest.approx(best)
     else:
         assert result.bound is not None and result.bound >= best - 1e-9
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_fractional_altruist_arcs_keep_bounds_unrounded(seed: int) -> None:
+    """Chains priced as columns carry the altruist's arc value: a fractional weight
+    there (and only there) must not let the solver treat values as whole and round
+    its bounds down. Same optimum as the brute-force oracle."""
+    pool = generate_saidman(9, 3, seed=seed)
+    arcs = [Arc(a.donor, a.patient, 1.5 if a.donor.startswith("a") else 1.0) for a in pool.arcs]
+    inst = Instance(pool.patients, pool.donors, arcs)
+    best = oracle_optimum(inst, max_cycle=3, max_chain=3, objective="weight").value
+    config = SolverConfig(
+        max_cycle=3, max_chain=3, objective=Objective.MAX_WEIGHT, formulation="priced"
+    )
+    result = solve(inst, config)
+    assert result.status is Status.OPTIMAL, result.message
+    assert verify(inst, config, result).ok
+    assert result.objective_value == pytest.approx(best)
+    assert result.bound == pytest.approx(best)

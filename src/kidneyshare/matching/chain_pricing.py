@@ -38,7 +38,7 @@ import numpy.typing as npt
 from kidneyshare.errors import FormulationTooLarge
 from kidneyshare.matching.enumeration import ExchangeBlock
 from kidneyshare.matching.graph import CompatibilityGraph
-from kidneyshare.matching.pricing import SPREAD_PER_VERTEX, spread_best
+from kidneyshare.matching.pricing import SPREAD_PER_VERTEX, spread_best, stack_padded
 
 __all__ = ["ChainPricer"]
 
@@ -120,12 +120,8 @@ class ChainPricer:
             ends = np.flatnonzero(b > tolerance)
             verts, arcs = self._trace(last, k, ends)
             simple = _simple_rows(verts)
-            padded = np.full((int(simple.sum()), self.max_chain + 1), -1, dtype=np.int64)
-            padded[:, : k + 1] = verts[simple]
-            arcs_padded = np.full((len(padded), self.max_chain), -1, dtype=np.int64)
-            arcs_padded[:, :k] = arcs[simple]
-            verts_list.append(padded)
-            arcs_list.append(arcs_padded)
+            verts_list.append(verts[simple])
+            arcs_list.append(arcs[simple])
             values.append(b[ends][simple])
         value = np.concatenate(values)
         if not len(value):
@@ -135,7 +131,8 @@ class ChainPricer:
             except FormulationTooLarge:
                 return [], bound
             return blocks, bound
-        all_verts, all_arcs = np.vstack(verts_list), np.vstack(arcs_list)
+        all_verts = stack_padded(verts_list, self.max_chain + 1)
+        all_arcs = stack_padded(arcs_list, self.max_chain)
         chosen = spread_best(value, all_verts, limit, SPREAD_PER_VERTEX)
         return (
             chain_blocks(

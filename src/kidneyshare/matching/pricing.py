@@ -43,7 +43,14 @@ from kidneyshare.matching.enumeration import ExchangeBlock
 from kidneyshare.matching.formulations.columns import ExchangeColumns
 from kidneyshare.matching.graph import CompatibilityGraph
 
-__all__ = ["CyclePricer", "CyclePricing", "ListedCycles", "cycle_blocks", "spread_best"]
+__all__ = [
+    "CyclePricer",
+    "CyclePricing",
+    "ListedCycles",
+    "cycle_blocks",
+    "spread_best",
+    "stack_padded",
+]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -74,8 +81,6 @@ class CyclePricing(Protocol):
     n: int
     all_arc_values: FloatArray
 
-    def arc_values(self) -> FloatArray: ...
-
     def positive_cycles(
         self, vertex_duals: FloatArray, *, tolerance: float, limit: int
     ) -> tuple[list[ExchangeBlock], float]: ...
@@ -101,21 +106,8 @@ class ListedCycles:
         self.n = graph.n_pairs
         self.all_arc_values = arc_value
         self.columns = ExchangeColumns(cycles, arc_value)
-        # Vertices of every listed cycle, padded with -1 to the longest (for spread_best).
-        width = max((b.vertices.shape[1] for b in self.columns.blocks), default=0)
-        self.padded = np.vstack(
-            [np.full((0, width), -1, dtype=np.int64)]
-            + [
-                np.pad(b.vertices, ((0, 0), (0, width - b.vertices.shape[1])), constant_values=-1)
-                for b in self.columns.blocks
-            ]
-        )
-
-    def arc_values(self) -> FloatArray:
-        """``arc_value`` of every graph arc (zero on arcs from altruists)."""
-        values = self.all_arc_values.copy()
-        values[self.graph.src >= self.graph.n_pairs] = 0.0
-        return values
+        # Vertices of every listed cycle, padded with -1 to K (for spread_best).
+        self.padded = stack_padded([b.vertices for b in self.columns.blocks], max_cycle)
 
     def _rows(self, chosen: IntArray) -> list[ExchangeBlock]:
         return self.columns.subset(np.sort(chosen)).blocks
@@ -319,16 +311,10 @@ class CyclePricer:
             ]
         scored.sort(key=lambda t: (-t[0], t[1], tuple(t[2].tolist())))
         if limit is not None and len(scored) > limit:
-            padded = np.full((len(scored), MAX_CYCLE), -1, dtype=np.int64)
-            for i, (_, length, v, _) in enumerate(scored):
-                padded[i, :length] = v
+            padded = stack_padded([t[2].reshape(1, -1) for t in scored], MAX_CYCLE)
             rc = np.asarray([t[0] for t in scored])
             scored = [scored[i] for i in np.sort(spread_best(rc, padded, limit, SPREAD_PER_VERTEX))]
         return cycle_blocks([(v, e) for _, _, v, e in scored])
-
-    def arc_values(self) -> FloatArray:
-        """``arc_value`` of every graph arc (zero on arcs from altruists)."""
-        return self._graph_value.copy()
 
     def graph_values(self, arcs: IntArray) -> FloatArray:
         """``arc_value`` of graph arcs (by graph arc index)."""
@@ -471,6 +457,17 @@ def cycle_blocks(items: list[tuple[IntArray, IntArray]]) -> list[ExchangeBlock]:
         ExchangeBlock(True, np.vstack(v).astype(np.int64), np.vstack(e).astype(np.int64))
         for _, (v, e) in sorted(by_length.items())
     ]
+
+
+def stack_padded(rows: list[IntArray], width: int) -> IntArray:
+    """2-D integer arrays of at most ``width`` columns (exchanges of one length each)
+    stacked into one array, each row padded with -1 to ``width``."""
+    out = np.full((sum(len(r) for r in rows), width), -1, dtype=np.int64)
+    at = 0
+    for r in rows:
+        out[at : at + len(r), : r.shape[1]] = r
+        at += len(r)
+    return out
 
 
 def spread_best(value: FloatArray, vertices: IntArray, limit: int, per_vertex: int) -> IntArray:

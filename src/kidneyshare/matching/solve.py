@@ -197,7 +197,7 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
             backend,
             integral=_whole(column_values)
             and _whole(chain_values)
-            and (pricer is None or _whole(pricer.arc_values())),
+            and (pricer is None or _whole(pricer.all_arc_values)),
             deadline=deadline,
             threads=config.threads,
             seed=config.seed,

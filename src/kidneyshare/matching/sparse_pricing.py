@@ -34,7 +34,12 @@ import numpy.typing as npt
 from kidneyshare.errors import FormulationTooLarge
 from kidneyshare.matching.enumeration import ExchangeBlock
 from kidneyshare.matching.graph import CompatibilityGraph
-from kidneyshare.matching.pricing import SPREAD_PER_VERTEX, cycle_blocks, spread_best
+from kidneyshare.matching.pricing import (
+    SPREAD_PER_VERTEX,
+    cycle_blocks,
+    spread_best,
+    stack_padded,
+)
 
 __all__ = ["SparseCyclePricer"]
 
@@ -69,7 +74,6 @@ class SparseCyclePricer:
         self.all_arc_values = arc_value
         self.n = n
         self.value = float(values[0]) if len(values) else 1.0
-        self.arc = between
         self.src = graph.src[between]
         self.dst = graph.dst[between]
         # Each two-cycle once, from the arc whose giver has the smaller number; the
@@ -81,12 +85,6 @@ class SparseCyclePricer:
         del adjacency
         self.two_vertices = np.column_stack([self.src[two], self.dst[two]])
         self._words = max(1, (n + 63) // 64)
-        self._graph_value = np.zeros(graph.n_arcs)
-        self._graph_value[between] = values
-
-    def arc_values(self) -> FloatArray:
-        """``arc_value`` of every graph arc (zero on arcs from altruists)."""
-        return self._graph_value.copy()
 
     # -- bit sets in dual order --------------------------------------------------------
 
@@ -182,11 +180,7 @@ class SparseCyclePricer:
         """Up to ``limit`` cycles of greatest reduced cost, spread over the pool
         (:func:`~kidneyshare.matching.pricing.spread_best`), as blocks."""
         rc = np.concatenate([r for r, _ in found])
-        padded = np.full((len(rc), MAX_CYCLE), -1, dtype=np.int64)
-        at = 0
-        for r, cycles in found:
-            padded[at : at + len(r), : cycles.shape[1]] = cycles
-            at += len(r)
+        padded = stack_padded([cycles for _, cycles in found], MAX_CYCLE)
         chosen = spread_best(rc, padded, limit, SPREAD_PER_VERTEX)
         return self._blocks([row[row >= 0] for row in padded[chosen]])
 
