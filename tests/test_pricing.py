@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy.optimize import linprog
 from tests.oracle import oracle_optimum
 from tests.strategies import instances, random_instance
 
@@ -70,11 +71,11 @@ def test_pricing_agrees_with_enumeration(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", range(30))
 def test_sparse_pricing_agrees_with_enumeration(seed: int) -> None:
-    """The bit-set pricer (one value on every arc, K <= 3): cycles_at_least lists exactly
+    """The bit-set pricer (one value on every arc, K <= 4): cycles_at_least lists exactly
     the enumerated cycles above the floor; positive cycles are found whenever one exists;
     when its bound is finite (every arc tried) it is not below any cycle's."""
     rng = np.random.default_rng(seed)
-    k = 2 + seed % 2
+    k = 2 + seed % 3
     graph = CompatibilityGraph.from_instance(generate_saidman(int(rng.integers(6, 90)), seed=seed))
     value = float(rng.integers(1, 3))
     weights = np.full(graph.n_arcs, value)
@@ -92,10 +93,54 @@ def test_sparse_pricing_agrees_with_enumeration(seed: int) -> None:
         assert bound <= 1e-6
 
 
+def _three_cycle_lp_duals(graph: CompatibilityGraph, weights: np.ndarray) -> np.ndarray:
+    """Vertex duals of the LP over every cycle of <= 3 pairs (max weight, each pair in
+    at most one cycle): at them no cycle of <= 3 pairs is positive, as at the end of a
+    column generation with K = 3, and only four-cycles can be."""
+    columns = ExchangeColumns(enumerate_cycles(graph, 3), weights)
+    matrix = np.zeros((graph.n_pairs, len(columns)))
+    at = 0
+    for block in columns.blocks:
+        for verts in block.vertices:
+            matrix[verts, at] = 1
+            at += 1
+    lp = linprog(
+        -columns.values, A_ub=matrix, b_ub=np.ones(graph.n_pairs), bounds=(0, None), method="highs"
+    )
+    assert lp.status == 0
+    return np.asarray(-lp.ineqlin.marginals, dtype=float)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_sparse_pricing_finds_four_cycles_at_three_cycle_lp_duals(seed: int) -> None:
+    """At the duals of the three-cycle LP the only positive cycles have four pairs:
+    the exact round (every arc, every pair of opposite pairs, on pools of up to 150
+    pairs so that dual ranks cross 64-bit words) finds one whenever one exists, never a
+    walk that repeats a pair, lists exactly the cycles above a floor, and bounds every
+    cycle."""
+    rng = np.random.default_rng(1000 + seed)
+    graph = CompatibilityGraph.from_instance(
+        generate_saidman(int(rng.integers(10, 150)), seed=seed)
+    )
+    weights = np.ones(graph.n_arcs)
+    pricer = SparseCyclePricer(graph, 4, weights)
+    duals = _three_cycle_lp_duals(graph, weights)
+    every = _cycle_rc(graph, 4, weights, duals)
+    found, bound = pricer.positive_cycles(duals, tolerance=1e-6, limit=10**6)
+    floor = float(rng.uniform(-0.5, 0.2))
+    positive = _agrees_with_enumeration(
+        every, pricer.cycles_at_least(duals, floor, limit=10**6), found, floor
+    )
+    assert all(len(c) == 4 for c in positive)
+    assert all(len(set(c)) == 4 for c in _listed(found))
+    if every:
+        assert bound >= max(every.values()) - 1e-9
+
+
 def test_sparse_pricer_refuses_what_it_cannot_price() -> None:
     graph = CompatibilityGraph.from_instance(generate_saidman(20, seed=2))
-    with pytest.raises(ValueError, match="at most 3"):
-        SparseCyclePricer(graph, 4, np.ones(graph.n_arcs))
+    with pytest.raises(ValueError, match="at most 4"):
+        SparseCyclePricer(graph, 5, np.ones(graph.n_arcs))
     with pytest.raises(ValueError, match="one value"):
         SparseCyclePricer(graph, 3, np.arange(graph.n_arcs, dtype=float))
 
@@ -263,6 +308,34 @@ def test_cycle_formulation_prices_chains_it_cannot_list(
         assert result.formulation == formulation
         assert verify(inst, config, result).ok
         assert result.objective_value == pytest.approx(best, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_bit_set_pricer_solves_to_the_oracle_optimum(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bit-set pricer (used from thousands of pairs) forced on small pools, K = 2 to
+    4, with and without chains: the oracle's optimum (small random pools, often below
+    the assignment bound, so the exact rounds run) and PICEF's (Saidman pools), proven
+    and verified."""
+    solve_module = importlib.import_module("kidneyshare.matching.solve")
+    monkeypatch.setattr(solve_module, "SPARSE_PRICING_FROM_PAIRS", 0)
+    rng = np.random.default_rng(seed)
+    k, length = 2 + seed % 3, (0, 2, 4)[seed % 3 - 1]
+    if seed < 10:
+        inst = random_instance(
+            seed, n_pairs=int(rng.integers(4, 11)), n_altruists=int(rng.integers(0, 3))
+        )
+        best = oracle_optimum(inst, max_cycle=k, max_chain=length, objective="transplants").value
+    else:
+        inst = generate_saidman(int(rng.integers(40, 90)), int(rng.integers(0, 6)), seed=seed)
+        picef = SolverConfig(max_cycle=k, max_chain=length, formulation="picef")
+        best = solve(inst, picef).objective_value
+    config = SolverConfig(max_cycle=k, max_chain=length, formulation="priced")
+    result = solve(inst, config)
+    assert result.status is Status.OPTIMAL, result.message
+    assert verify(inst, config, result).ok
+    assert result.objective_value == pytest.approx(best, abs=1e-6)
 
 
 @pytest.mark.parametrize("seed", range(10))

@@ -1,4 +1,4 @@
-"""Cycles of two and three pairs priced on pools too large for dense matrices.
+"""Cycles of two to four pairs priced on pools too large for dense matrices.
 
 The dense pricer (:mod:`~kidneyshare.matching.pricing`) multiplies ``n x n`` matrices:
 at 10,000 pairs each pricing round would cost about 10^12 operations per product. With
@@ -11,11 +11,19 @@ bit sets instead:
 - for an arc ``u -> v`` the best third pair ``w`` (``v -> w -> u``) is the lowest set bit
   of ``out[v] & in[u]``: the pair of smallest dual among the common neighbours, exact.
 
+Four-cycles ``a -> b -> d -> e -> a`` are found from their opposite pairs: with ``a``
+the cycle's pair of smallest rank, the best ``b`` is the lowest bit of ``out[a] & in[d]``
+and the best ``e`` that of ``out[d] & in[a]`` (both above ``a``'s rank), for every ``d``
+whose dual leaves room for a positive cycle. The best walk may use one pair twice
+(``b == e``); such a walk is two two-cycles, whose reduced costs add up to its own, so
+when no two-cycle is positive the best walk through a pair of opposite pairs is a
+cycle: the search is exact without a second-best bit.
+
 Each pricing round first tries, for every pair ``u``, its few out-neighbours of smallest
-dual (cheap, and usually enough for column generation to progress); only when they
-give no positive cycle is every arc tried, which is exact: it finds a positive
-three-cycle whenever one exists and bounds every cycle's reduced cost. Two-cycles are
-always priced exactly (each arc with its reverse).
+dual for three-cycles (cheap, and usually enough for column generation to progress);
+only when they give no positive cycle is every arc tried and every four-cycle searched,
+which is exact: it finds a positive cycle whenever one exists and bounds every cycle's
+reduced cost. Two-cycles are always priced exactly (each arc with its reverse).
 
 References
 ----------
@@ -27,6 +35,8 @@ exact pricing only to prove the LP optimal)
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import numpy as np
 import numpy.typing as npt
@@ -48,15 +58,22 @@ FloatArray = npt.NDArray[np.float64]
 Words = npt.NDArray[np.uint64]
 
 # Cycles of at most this many pairs are priced.
-MAX_CYCLE = 3
+MAX_CYCLE = 4
 # Out-neighbours of smallest dual tried per pair in the quick round.
 _QUICK_NEIGHBOURS = 24
 # Arcs whose bit sets are intersected at once (memory: rows x words x 8 bytes x 3).
 _CHUNK = 20_000
+# _ABOVE[s]: the bits of a word above bit s (ranks above a pair's own in its word).
+_ABOVE = np.array(
+    [~np.uint64(0) << np.uint64(s + 1) if s < 63 else np.uint64(0) for s in range(64)],
+    dtype=np.uint64,
+)
+# Slack on dual sums compared with a threshold (floating point).
+_EPS = 1e-9
 
 
 class SparseCyclePricer:
-    """Prices the cycles of 2..``max_cycle`` (at most 3) pairs of ``graph`` when every
+    """Prices the cycles of 2..``max_cycle`` (at most 4) pairs of ``graph`` when every
     arc between pairs has the same value (``arc_value``, graph-indexed)."""
 
     def __init__(self, graph: CompatibilityGraph, max_cycle: int, arc_value: FloatArray) -> None:
@@ -166,11 +183,18 @@ class SparseCyclePricer:
             if len(three):
                 best = np.inf  # not every arc was tried
             else:
-                # The quick round found nothing: try every arc (exact).
+                # The quick round found nothing: try every arc (exact), and every
+                # four-cycle.
                 three_rc, three, best_three = self._three(
                     self.src, self.dst, out_bits, in_bits, by_dual, duals, tolerance
                 )
                 best = max(best, best_three)
+                if self.max_cycle >= 4:
+                    four_rc, four, best_four = self._four(
+                        by_dual, out_bits, in_bits, duals, tolerance
+                    )
+                    found.append((four_rc, four))
+                    best = max(best, best_four)
             found.append((three_rc, three))
         return self._best_blocks(found, limit), best
 
@@ -180,7 +204,7 @@ class SparseCyclePricer:
         """Up to ``limit`` cycles of greatest reduced cost, spread over the pool
         (:func:`~kidneyshare.matching.pricing.spread_best`), as blocks."""
         rc = np.concatenate([r for r, _ in found])
-        padded = stack_padded([cycles for _, cycles in found], MAX_CYCLE)
+        padded = stack_padded([cycles for _, cycles in found], self.max_cycle)
         chosen = spread_best(rc, padded, limit, SPREAD_PER_VERTEX)
         return self._blocks([row[row >= 0] for row in padded[chosen]])
 
@@ -212,6 +236,134 @@ class SparseCyclePricer:
         canonical, first = np.unique(canonical.reshape(-1, 3), axis=0, return_index=True)
         return rc[keep][first], canonical, best
 
+    def _opposite_pairs(
+        self, by_dual: IntArray, out_bits: Words, in_bits: Words, duals: FloatArray, least: float
+    ) -> Iterator[tuple[int, IntArray, IntArray, IntArray, Words, Words]]:
+        """For each rank ``r`` that can be the smallest of a four-cycle ``r -> b -> d ->
+        e -> r`` of reduced cost >= ``least`` (ranks by dual): the ranks ``d`` that may
+        close one, and for each the best ``b`` and ``e`` (``-1`` when none) with the
+        candidate sets ``out[r] & in[d]`` and ``out[d] & in[r]`` (bits from ``r``'s word
+        on). Pairs ``d`` whose walk cannot reach ``least`` are left out, pruned by the
+        smallest duals around ``r`` and ``d``."""
+        n, c = self.n, self.value
+        sd = duals[by_dual]
+        out_r, in_r = out_bits[by_dual], in_bits[by_dual]
+        low_out, low_in = self._lowest_bit(out_r), self._lowest_bit(in_r)
+        min_out = np.where(low_out >= 0, sd[low_out], np.inf)
+        min_in = np.where(low_in >= 0, sd[low_in], np.inf)
+        # Every pair of the cycle has a dual >= sd[r]: 4c - 4 sd[r] must reach least.
+        last = int(np.searchsorted(sd, c - least / 4 + _EPS, side="right"))
+        for r in range(min(last, n)):
+            word = r // 64
+            out_a = out_r[r, word:].copy()
+            in_a = in_r[r, word:].copy()
+            out_a[0] &= _ABOVE[r % 64]
+            in_a[0] &= _ABOVE[r % 64]
+            b0, e0 = self._lowest_bit(np.vstack([out_a, in_a]))
+            if b0 < 0 or e0 < 0:
+                continue
+            least_b, least_e = sd[b0 + word * 64], sd[e0 + word * 64]
+            room = 4 * c - sd[r] - least_b - least_e - least + _EPS
+            d = np.arange(r + 1, int(np.searchsorted(sd, room, side="right")))
+            if not len(d):
+                continue
+            reach = (
+                4 * c
+                - sd[r]
+                - sd[d]
+                - np.maximum(least_b, min_in[d])
+                - np.maximum(least_e, min_out[d])
+            )
+            d = d[reach >= least - _EPS]
+            if not len(d):
+                continue
+            into_d = in_r[d, word:] & out_a
+            from_d = out_r[d, word:] & in_a
+            b = self._lowest_bit(into_d)
+            e = self._lowest_bit(from_d)
+            ok = (b >= 0) & (e >= 0)
+            if ok.any():
+                shift = word * 64
+                yield r, d[ok], b[ok] + shift, e[ok] + shift, into_d[ok], from_d[ok]
+
+    def _four(
+        self,
+        by_dual: IntArray,
+        out_bits: Words,
+        in_bits: Words,
+        duals: FloatArray,
+        tolerance: float,
+    ) -> tuple[FloatArray, IntArray, float]:
+        """The best four-cycle for each pair of opposite pairs, kept when its reduced
+        cost is above ``tolerance``: reduced costs, cycles (pair numbers in donation
+        order), and a bound on every four-cycle's reduced cost (when no two-cycle is
+        positive, see the module's note)."""
+        sd = duals[by_dual]
+        c = self.value
+        rcs, cycles = [], []
+        best = tolerance  # what the pruning left out is below it
+        for r, d, b, e, _, _ in self._opposite_pairs(by_dual, out_bits, in_bits, duals, tolerance):
+            rc = 4 * c - sd[r] - sd[d] - sd[b] - sd[e]
+            best = max(best, float(rc.max()))
+            keep = (rc > tolerance) & (b != e)
+            if keep.any():
+                rcs.append(rc[keep])
+                cycles.append(
+                    np.column_stack([np.full(int(keep.sum()), r), b[keep], d[keep], e[keep]])
+                )
+        if not cycles:
+            return np.zeros(0), np.zeros((0, 4), dtype=np.int64), best
+        return np.concatenate(rcs), by_dual[np.vstack(cycles)], best
+
+    def _four_at_least(
+        self,
+        by_dual: IntArray,
+        out_bits: Words,
+        in_bits: Words,
+        duals: FloatArray,
+        floor: float,
+        limit: int,
+    ) -> list[IntArray]:
+        """Every four-cycle of reduced cost >= ``floor`` (pair numbers in donation
+        order), from the candidate sets of each pair of opposite pairs."""
+        sd = duals[by_dual]
+        c = self.value
+        found: list[IntArray] = []
+        for r, d, b, e, into_d, from_d in self._opposite_pairs(
+            by_dual, out_bits, in_bits, duals, floor
+        ):
+            room = 4 * c - sd[r] - sd[d] - floor + _EPS  # for sd[b] + sd[e]
+            reach = sd[b] + sd[e] <= room
+            shift = (r // 64) * 64
+            for row in np.flatnonzero(reach):
+                bs = self._ranks(into_d[row], shift)
+                es = self._ranks(from_d[row], shift)
+                bs, es = bs[sd[bs] <= room[row] - sd[es[0]]], es[sd[es] <= room[row] - sd[bs[0]]]
+                pair_b, pair_e = np.nonzero(
+                    (sd[bs][:, None] + sd[es][None, :] <= room[row]) & (bs[:, None] != es[None, :])
+                )
+                if len(pair_b):
+                    block = np.column_stack(
+                        [
+                            np.full(len(pair_b), r),
+                            bs[pair_b],
+                            np.full(len(pair_b), d[row]),
+                            es[pair_e],
+                        ]
+                    )
+                    found.append(by_dual[block])
+            if sum(len(f) for f in found) > limit:
+                raise FormulationTooLarge(
+                    f"more than {limit:,} cycles within {-floor:g} of the LP bound"
+                )
+        return found
+
+    def _ranks(self, row: Words, shift: int) -> IntArray:
+        """The set bits of one bit-set row (from word ``shift // 64`` on), as ranks."""
+        bits = np.unpackbits(row.view(np.uint8), bitorder="little")
+        ranks: IntArray = np.flatnonzero(bits).astype(np.int64) + shift
+        return ranks[ranks < self.n]
+
     def _blocks(self, cycles: list[IntArray]) -> list[ExchangeBlock]:
         """Cycles (vertex lists) with their arcs, one arc lookup per length."""
         items: list[tuple[IntArray, IntArray]] = []
@@ -230,7 +382,8 @@ class SparseCyclePricer:
 
         Two-cycles are listed from the arcs; three-cycles from every arc ``u -> v``
         whose best third pair reaches ``floor``, by unpacking its common neighbours
-        (only those of dual low enough).
+        (only those of dual low enough); four-cycles likewise from every pair of
+        opposite pairs whose best walk reaches ``floor``.
 
         Raises
         ------
@@ -272,6 +425,11 @@ class SparseCyclePricer:
                         f"more than {limit:,} cycles within {-floor:g} of the LP bound"
                     )
             found += [np.asarray(cyc, dtype=np.int64) for cyc in cycles]
+            if self.max_cycle >= 4:
+                fours = self._four_at_least(
+                    by_dual, out_bits, in_bits, duals, floor, limit - len(found)
+                )
+                found += [row for block in fours for row in block]
         if len(found) > limit:
             raise FormulationTooLarge(
                 f"more than {limit:,} cycles within {-floor:g} of the LP bound"
