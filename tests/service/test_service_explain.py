@@ -190,3 +190,38 @@ def test_the_same_question_is_answered_from_the_kept_explanation(
     assert any(p["id"] is None for p in first["what_if"][0]["newly_matched"])
     with pytest.raises(AssertionError, match="called again"):  # another question is solved
         _explain(scheme, "coord-a", f"/runs/{run}/explain/{ids['X4']}?what_if_max_cycle=5")
+
+
+def test_combined_what_ifs_and_query_error_locations(scheme: Scheme) -> None:
+    ids = _register(scheme)
+    run = _run(scheme)
+    base = f"/runs/{run}/explain"
+    query = "what_if_max_cycle=4&abo_incompatible_titre_max=8&what_if_combine=true"
+    status, body = _explain(scheme, "coord-a", f"{base}/{ids['X3']}?{query}")
+    assert status == 200, body
+    (both,) = body["what_if"]
+    aboi = "accept ABO-incompatible transplants up to titre 8 (1 arcs)"
+    assert both["changes"] == ["relax limits to K=4", aboi]
+    assert both["alone"] == [
+        {"change": "relax limits to K=4", "matched_after": False},
+        {"change": aboi, "matched_after": True},
+    ]
+    assert both["sentence"].endswith(f"Alone, {aboi} would also match patient X3 (CA).")
+    # a patient who was not in the run's pool can only be given an altruist: the query
+    # parameter that says so is named where it was given
+    late = scheme.client.post(
+        "/pairs",
+        json={
+            "patient_code": "X8",
+            "patient_facts": {"recorded_on": "2026-11-01", "blood_group": "A"},
+            "donors": [{"code": "X8d", "facts": {"recorded_on": "2026-11-01", "blood_group": "B"}}],
+        },
+        headers=scheme.auth("coord-a"),
+    )
+    assert late.status_code == 201, late.text
+    status, body = _explain(
+        scheme, "coord-a", f"{base}/{late.json()['patient_id']}?what_if_donor=O"
+    )
+    assert status == 422, body
+    assert body["detail"][0]["loc"] == ["query", "what_if_donor_altruist"]
+    assert "only be an altruist" in body["detail"][0]["msg"]

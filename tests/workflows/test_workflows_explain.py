@@ -13,7 +13,7 @@ from workflow_scheme import DAY, Scheme, run_cli
 
 from kidneyshare.compatibility import CompatibilityPolicy
 from kidneyshare.errors import ConfigError
-from kidneyshare.matching.explain import Reason
+from kidneyshare.matching.explain import Reason, RelaxLimits
 from kidneyshare.registry import PatientFacts, RecordConflict, UnitOfWork
 from kidneyshare.registry.errors import RecordInvalid, RecordNotFound
 from kidneyshare.registry.models import Pair
@@ -25,6 +25,7 @@ from kidneyshare.registry.runs import get_run
 from kidneyshare.registry.vocabulary import MemberStatus
 from kidneyshare.workflows.explain_run import NewDonor, explain_run, stored_run
 from kidneyshare.workflows.matching_run import read_policy, run_matching, start_run
+from kidneyshare.workflows.what_if_run import NEW_DONOR_ID
 
 
 def _run(scheme: Scheme) -> int:
@@ -239,3 +240,70 @@ def test_run_explain_from_the_command_line(
         capsys, scheme, "run", "explain", run_id, str(ids["X4"]), "--what-if-max-cycle", "-1"
     )
     assert code == 2 and "--what-if-max-cycle" in out
+
+
+def test_what_ifs_combined_in_one_re_run(
+    scheme: Scheme, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ids, donors = register_pool(scheme)
+    run_id = _run(scheme)
+    x3 = f"P{ids['X3']}"
+    aboi = "accept ABO-incompatible transplants up to titre 8 (1 arcs)"
+    with scheme.sessions() as session:
+        answer = explain_run(
+            session, run_id, ids["X3"], max_cycle=4, abo_incompatible_titre_max=8, combine=True
+        )
+        (both,) = answer.what_if  # one re-run with both changes
+        assert both.change == f"relax limits to K=4 + {aboi}"
+        assert both.config.max_cycle == 4 and both.matched_after is True
+        assert (f"D{donors['X2']}", x3) in {(a.donor, a.patient) for a in both.instance.arcs}
+        # it matches X3, so each change is re-run alone: only the ABO-incompatible one does
+        assert [(a.change, a.matched_after) for a in answer.alone] == [
+            ("relax limits to K=4", False),
+            (aboi, True),
+        ]
+        record = answer.record()["what_if"][0]
+        assert record["changes"] == ["relax limits to K=4", aboi]
+        assert record["alone"] == [
+            {"change": "relax limits to K=4", "matched_after": False},
+            {"change": aboi, "matched_after": True},
+        ]
+        assert record["sentence"].endswith(f"Alone, {aboi} would also match patient {x3}.")
+        # a new donor together with ABO-incompatible transplants is judged under that rule
+        # too: an A altruist gives to the O patient X3 (titre 4) only then
+        donor = NewDonor("A", hla=("A2", "A11"), altruist=True)
+        apart = explain_run(session, run_id, ids["X3"], new_donor=donor).what_if[0]
+        assert (NEW_DONOR_ID, x3) not in {(a.donor, a.patient) for a in apart.instance.arcs}
+        together = explain_run(
+            session, run_id, ids["X3"], abo_incompatible_titre_max=8, new_donor=donor, combine=True
+        )
+        (both,) = together.what_if
+        assert (NEW_DONOR_ID, x3) in {(a.donor, a.patient) for a in both.instance.arcs}
+        assert len(together.notes) == len(set(together.notes))
+        assert any(
+            "accepting ABO-incompatible transplants up to titre 8" in n for n in together.notes
+        )
+        with pytest.raises(ConfigError, match="max_cycle twice"):
+            explain_run(
+                session, run_id, ids["X3"], max_cycle=4, changes=[RelaxLimits(5)], combine=True
+            )
+    code, out = run_cli(
+        capsys,
+        scheme,
+        "run",
+        "explain",
+        str(run_id),
+        str(ids["X3"]),
+        "--what-if-max-cycle",
+        "4",
+        "--what-if-abo-incompatible",
+        "8",
+        "--what-if-combine",
+        "--json",
+    )
+    assert code == 0, out
+    (re_run,) = json.loads(out)["what_if"]
+    assert re_run["changes"] == ["relax limits to K=4", aboi]
+    assert [a["matched_after"] for a in re_run["alone"]] == [False, True]
+    assert "Alone, accept ABO-incompatible transplants" in re_run["sentence"]
+    assert "patient X3 (GLA)" in re_run["sentence"]

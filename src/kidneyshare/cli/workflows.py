@@ -455,6 +455,14 @@ def run_explain_command(
             "--what-if-donor-altruist", help="The new donor is an altruist (non-directed)."
         ),
     ] = False,
+    combine: Annotated[
+        bool,
+        typer.Option(
+            "--what-if-combine",
+            help="Re-run once with every --what-if change together (saying, when that "
+            "matches PATIENT, which change alone would) instead of once per change.",
+        ),
+    ] = False,
     url: Url = None,
     user: User = None,
     json_output: Json = False,
@@ -469,7 +477,7 @@ def run_explain_command(
             _named("RUN", lambda: get_run(session, run_id))
             patient = _named("PATIENT", lambda: get_patient(session, patient_id))
             _visible(caller, "PATIENT", f"patient {patient_id}", patient.centre_id)
-        question = Question(what_if_cycle, what_if_chain, abo_incompatible, donor)
+        question = Question(what_if_cycle, what_if_chain, abo_incompatible, donor, combine=combine)
         with _options(_WHAT_IF_OPTIONS):  # computed once per question, then kept
             record = explanation_of(sessions, run_id, patient_id, question)
         with sessions() as session:

@@ -372,7 +372,9 @@ class StoredExplanation(Base):
     (:meth:`~kidneyshare.workflows.explain_run.RunExplanation.record`), as JSON text, byte
     for byte what was computed; ``question`` the what-if parameters it answers, the
     record's format and the run's policy; ``question_sha256`` the key of the parameters
-    and the format (:mod:`kidneyshare.registry.explanations`).
+    and the format (:mod:`kidneyshare.registry.explanations`). A row whose ``document`` is
+    empty is a claim: the question is being computed by the request that renews
+    ``claimed_at`` (its heartbeat); others wait for its answer.
     """
 
     __tablename__ = "run_explanations"
@@ -387,8 +389,9 @@ class StoredExplanation(Base):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     question_sha256: Mapped[str] = mapped_column(String(64))
     question: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
-    document: Mapped[str] = mapped_column(Text)
+    document: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _now_column()
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class PlanVersion(Base):

@@ -128,7 +128,12 @@ def explanation_document(
     caller may see them: structures and sentences name people by code or pseudonym (with
     their centre), never snapshot ids. The one shape of the service and the CLI."""
     e, re_runs = record["explanation"], record["what_if"]
-    texts = [e["sentence"], *(w["sentence"] for w in re_runs), *record["notes"]]
+    labels = [
+        label
+        for w in re_runs
+        for label in (*w["changes"], *(a["change"] for a in w["alone"] or ()))
+    ]
+    texts = [e["sentence"], *(w["sentence"] for w in re_runs), *record["notes"], *labels]
     keys = [(m[0], int(m[1])) for text in texts for m in _KEY.findall(text)]
     exchanges = [x for x in (e["exchange"], e["alternative"], *e["competing"]) if x is not None]
     donations = [d for x in exchanges for d in x["donations"]]
@@ -170,6 +175,10 @@ def explanation_document(
             {
                 **w,
                 "change": people.relabel(w["change"]),
+                "changes": [people.relabel(c) for c in w["changes"]],
+                "alone": None
+                if w["alone"] is None
+                else [{**a, "change": people.relabel(a["change"])} for a in w["alone"]],
                 "newly_matched": patients(w["newly_matched"]),
                 "no_longer_matched": patients(w["no_longer_matched"]),
                 "sentence": people.relabel(w["sentence"]),

@@ -13,20 +13,28 @@ optimum would call every repair "not optimal" (``run-not-optimal``).
 What-if re-runs: longer cycles or chains (:class:`RelaxLimits`); ABO-incompatible
 transplants accepted up to an antibody titre and a hypothetical new donor, both judged
 from the clinical facts in force when the run was made (:mod:`.what_if_run`); and, from
-the library, any :data:`~kidneyshare.matching.explain.Change`.
+the library, any :data:`~kidneyshare.matching.explain.Change`. Each is re-run alone, or
+all together in one re-run (``combine``: :class:`Combination`), which then says which
+change alone would also match the patient.
+
+Reading and solving are split (:func:`prepare_explanation`, then
+:meth:`PreparedExplanation.solve`) so that a caller can end its database transaction
+before the solves: on SQLite an open transaction holds the write lock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from kidneyshare.errors import ConfigError, InstanceError
 from kidneyshare.formats import parse_native
 from kidneyshare.matching import Result, SolverConfig
 from kidneyshare.matching.explain import (
+    AddDonor,
     Change,
     Explanation,
     RelaxLimits,
@@ -44,7 +52,16 @@ from kidneyshare.registry.vocabulary import RunStatus
 from kidneyshare.workflows.recourse import stored_result
 from kidneyshare.workflows.what_if_run import JudgedChange, NewDonor, RunFacts
 
-__all__ = ["NewDonor", "RunExplanation", "StoredRun", "explain_run", "stored_run"]
+__all__ = [
+    "Combination",
+    "NewDonor",
+    "PreparedExplanation",
+    "RunExplanation",
+    "StoredRun",
+    "explain_run",
+    "prepare_explanation",
+    "stored_run",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +79,11 @@ class RunExplanation:
     """What :func:`explain_run` returns. Ids inside ``explanation`` and ``what_if`` are
     the snapshot's (``P<patient id>``, ``D<donor id>``); ``in_snapshot`` is false for a
     registered patient who was not in the run's pool (reason ``not-in-pool``). ``notes``
-    say what the what-if re-runs could not judge (each starts with the change's label)."""
+    say what the what-if re-runs could not judge (each starts with the change's label).
+
+    A combined question has one re-run in ``what_if``, with every change of ``combined``
+    (their labels) applied together; when it matches the patient, ``alone`` has the
+    re-run of each change by itself (in the same order), saying which alone would do."""
 
     run_id: int
     patient_id: int
@@ -70,37 +91,57 @@ class RunExplanation:
     explanation: Explanation
     what_if: tuple[WhatIf, ...] = ()
     notes: tuple[str, ...] = ()
+    combined: tuple[str, ...] = ()
+    alone: tuple[WhatIf, ...] = ()
 
     def record(self) -> dict[str, Any]:
         """The explanation as JSON, people by snapshot ids: what the registry keeps
         (:mod:`kidneyshare.registry.explanations`) and what
         :func:`~kidneyshare.workflows.disclosure.explanation_document` shows a caller.
-        Each re-run keeps its change, the patient's match before and after, each level,
-        the transplants, who gains or loses a match and its sentence (not its plan)."""
+        Each re-run keeps its change (``changes``: the labels of what it combines), the
+        patient's match before and after, each level, the transplants, who gains or loses
+        a match and its sentence (not its plan); a combined re-run that matches the
+        patient also ``alone``: each change by itself and whether it matches them."""
         return {
             "run_id": self.run_id,
             "patient_id": self.patient_id,
             "in_snapshot": self.in_snapshot,
             "explanation": self.explanation.to_json(),
-            "what_if": [
-                {
-                    "change": w.change,
-                    "matched_before": w.matched_before,
-                    "matched_after": w.matched_after,
-                    "transplants_before": w.before.transplants,
-                    "transplants_after": w.after.transplants,
-                    "levels": [
-                        {"level": c.level, "before": c.run, "after": c.with_patient}
-                        for c in w.levels
-                    ],
-                    "newly_matched": list(w.newly_matched),
-                    "no_longer_matched": list(w.no_longer_matched),
-                    "sentence": w.sentence(),
-                }
-                for w in self.what_if
-            ],
+            "what_if": [self._re_run(w) for w in self.what_if],
             "notes": list(self.notes),
         }
+
+    def _re_run(self, w: WhatIf) -> dict[str, Any]:
+        alone = None
+        sentence = w.sentence()
+        if self.combined:
+            alone = [{"change": a.change, "matched_after": a.matched_after} for a in self.alone]
+            sentence += _alone_sentence(self.alone, w.patient)
+        return {
+            "change": w.change,
+            "changes": list(self.combined) if self.combined else [w.change],
+            "matched_before": w.matched_before,
+            "matched_after": w.matched_after,
+            "transplants_before": w.before.transplants,
+            "transplants_after": w.after.transplants,
+            "levels": [
+                {"level": c.level, "before": c.run, "after": c.with_patient} for c in w.levels
+            ],
+            "newly_matched": list(w.newly_matched),
+            "no_longer_matched": list(w.no_longer_matched),
+            "alone": alone if self.alone else None,
+            "sentence": sentence,
+        }
+
+
+def _alone_sentence(alone: Sequence[WhatIf], patient: str | None) -> str:
+    """Which of a combination's changes would match ``patient`` by themselves."""
+    if not alone or patient is None:
+        return ""
+    enough = [a.change for a in alone if a.matched_after]
+    if not enough:
+        return f" No change alone would match patient {patient}: it takes the combination."
+    return f" Alone, {' or '.join(enough)} would also match patient {patient}."
 
 
 def stored_run(run: MatchingRun) -> StoredRun:
@@ -123,6 +164,147 @@ def stored_run(run: MatchingRun) -> StoredRun:
     return StoredRun(run.id, instance, config, stored_result(config, run.result))
 
 
+@dataclass(frozen=True, slots=True)
+class Combination:
+    """Several changes applied together in one re-run (``parts``, each a library
+    :data:`~kidneyshare.matching.explain.Change`): donors and arcs added to the pool, the
+    limits relaxed as the parts say.
+
+    The matching engine's :func:`~kidneyshare.matching.explain.what_if` takes one change,
+    so the pool is changed here and handed to it with the relaxed limits."""
+
+    parts: tuple[Change, ...]
+
+    def describe(self) -> str:
+        return " + ".join(p.describe() for p in self.parts)
+
+    def apply(self, instance: Instance) -> tuple[Instance, RelaxLimits]:
+        """The pool with every added donor and arc, and the limits to re-run with.
+
+        Raises
+        ------
+        ConfigError
+            two parts relax the same limit to different values.
+        InstanceError
+            an added donor's id is already in the pool, or an arc does not fit it.
+        """
+        donors, arcs = list(instance.donors), list(instance.arcs)
+        known = {(a.donor, a.patient) for a in arcs}
+        limits: dict[str, int] = {}
+        for part in self.parts:
+            if isinstance(part, RelaxLimits):
+                for name in ("max_cycle", "max_chain"):
+                    value = getattr(part, name)
+                    if value is not None and limits.setdefault(name, value) != value:
+                        raise ConfigError(
+                            f"combined changes set {name} twice ({limits[name]} and {value})"
+                        )
+                continue
+            if isinstance(part, AddDonor):
+                if any(d.id == part.donor.id for d in donors):
+                    raise InstanceError(f"donor {part.donor.id}: already in the pool")
+                donors.append(part.donor)
+            for arc in part.arcs:
+                if (arc.donor, arc.patient) not in known:
+                    known.add((arc.donor, arc.patient))
+                    arcs.append(arc)
+        changed = Instance(instance.patients, donors, arcs, name=instance.name)
+        return changed, RelaxLimits(limits.get("max_cycle"), limits.get("max_chain"))
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedExplanation:
+    """Everything :func:`explain_run` reads from the registry for one question; solving
+    it (:meth:`solve`) needs no database, so a caller can end its transaction first."""
+
+    stored: StoredRun
+    patient_id: int
+    in_snapshot: bool
+    singles: tuple[JudgedChange, ...]
+    combined: tuple[JudgedChange, ...] = ()
+
+    def solve(self) -> RunExplanation:
+        """The explanation and the re-runs: one solve per single change, or one for the
+        combination and, when it matches the patient, one per part to say which alone
+        would."""
+        stored = self.stored
+        key = patient_key(self.patient_id)
+        asked = key if self.in_snapshot else None
+        explanation = explain(stored.instance, stored.config, stored.result, key)
+
+        def rerun(change: Change | Combination) -> WhatIf:
+            before = stored.result
+            if isinstance(change, Combination):
+                changed, limits = change.apply(stored.instance)
+                again = what_if(changed, stored.config, limits, patient_id=asked, before=before)
+                return replace(again, change=change.describe())
+            return what_if(stored.instance, stored.config, change, patient_id=asked, before=before)
+
+        if not self.combined:
+            re_runs = tuple(rerun(c.change) for c in self.singles)
+            notes = tuple(n for c in self.singles for n in c.notes)
+            return RunExplanation(
+                stored.run_id, self.patient_id, self.in_snapshot, explanation, re_runs, notes
+            )
+        both = rerun(Combination(tuple(c.change for c in self.combined)))
+        alone: tuple[WhatIf, ...] = ()
+        if both.matched_after and not both.matched_before:
+            alone = tuple(rerun(c.change) for c in self.singles)
+        # a note said by a part alone and together is said once
+        notes = tuple(dict.fromkeys(n for c in (*self.combined, *self.singles) for n in c.notes))
+        return RunExplanation(
+            stored.run_id,
+            self.patient_id,
+            self.in_snapshot,
+            explanation,
+            (both,),
+            notes,
+            combined=tuple(c.change.describe() for c in self.combined),
+            alone=alone,
+        )
+
+
+def prepare_explanation(
+    session: Session,
+    run_id: int,
+    patient_id: int,
+    *,
+    max_cycle: int | None = None,
+    max_chain: int | None = None,
+    abo_incompatible_titre_max: int | None = None,
+    new_donor: NewDonor | None = None,
+    changes: Sequence[Change] = (),
+    combine: bool = False,
+) -> PreparedExplanation:
+    """What :func:`explain_run` reads from the registry (its arguments and errors, but
+    for ConfigError from a re-run, raised when solving)."""
+    run = get_run(session, run_id)
+    get_patient(session, patient_id)
+    stored = stored_run(run)
+    key = patient_key(patient_id)
+    in_snapshot = key in stored.instance.patient_index
+    asked = key if in_snapshot else None
+    singles: list[JudgedChange] = []
+    if max_cycle is not None or max_chain is not None:
+        singles.append(JudgedChange(RelaxLimits(max_cycle, max_chain)))
+    facts = RunFacts(session, run, stored.instance)
+    if abo_incompatible_titre_max is not None:
+        singles.append(facts.abo_incompatible(abo_incompatible_titre_max, asked))
+    together = list(singles)
+    if new_donor is not None:
+        singles.append(facts.new_donor(new_donor, asked))
+        # together with ABO-incompatible transplants, the new donor's are accepted too
+        together.append(
+            facts.new_donor(new_donor, asked, abo_incompatible_titre_max)
+            if combine and abo_incompatible_titre_max is not None
+            else singles[-1]
+        )
+    singles += (JudgedChange(c) for c in changes)
+    together += (JudgedChange(c) for c in changes)
+    combined = tuple(together) if combine and len(together) > 1 else ()
+    return PreparedExplanation(stored, patient_id, in_snapshot, tuple(singles), combined)
+
+
 def explain_run(
     session: Session,
     run_id: int,
@@ -133,11 +315,20 @@ def explain_run(
     abo_incompatible_titre_max: int | None = None,
     new_donor: NewDonor | None = None,
     changes: Sequence[Change] = (),
+    combine: bool = False,
 ) -> RunExplanation:
     """Why the registry patient ``patient_id`` was (not) matched in run ``run_id``, with
     a what-if re-run for longer limits (``max_cycle``/``max_chain``), one for
     ABO-incompatible transplants (``abo_incompatible_titre_max``), one with a
-    hypothetical donor (``new_donor``) and one per ``changes``.
+    hypothetical donor (``new_donor``) and one per library change (``changes``); with
+    ``combine``, one re-run with all of them together instead (and, when that matches the
+    patient, one per change alone: :attr:`RunExplanation.alone`).
+
+    Computed every time, and never kept: the registry's kept explanations are
+    :func:`kidneyshare.workflows.kept_explanation.explanation_of` (which takes the same
+    question, ``changes`` included, and computes it once). This is the computation
+    behind it, for a caller who wants the re-runs' plans and pools (a kept explanation
+    keeps their JSON record only).
 
     Raises
     ------
@@ -150,27 +341,17 @@ def explain_run(
         a new donor's field cannot be read, or a paired donor for a patient who was not
         in the run's pool.
     ConfigError
-        a relaxed limit the solver refuses.
+        a relaxed limit the solver refuses, or combined changes relaxing one limit to two
+        values.
     """
-    run = get_run(session, run_id)
-    get_patient(session, patient_id)
-    stored = stored_run(run)
-    key = patient_key(patient_id)
-    in_snapshot = key in stored.instance.patient_index
-    asked = key if in_snapshot else None
-    requested: list[JudgedChange] = []
-    if max_cycle is not None or max_chain is not None:
-        requested.append(JudgedChange(RelaxLimits(max_cycle, max_chain)))
-    facts = RunFacts(session, run, stored.instance)
-    if abo_incompatible_titre_max is not None:
-        requested.append(facts.abo_incompatible(abo_incompatible_titre_max, asked))
-    if new_donor is not None:
-        requested.append(facts.new_donor(new_donor, asked))
-    requested += (JudgedChange(c) for c in changes)
-    explanation = explain(stored.instance, stored.config, stored.result, key)
-    re_runs = tuple(
-        what_if(stored.instance, stored.config, c.change, patient_id=asked, before=stored.result)
-        for c in requested
-    )
-    notes = tuple(n for c in requested for n in c.notes)
-    return RunExplanation(run.id, patient_id, in_snapshot, explanation, re_runs, notes)
+    return prepare_explanation(
+        session,
+        run_id,
+        patient_id,
+        max_cycle=max_cycle,
+        max_chain=max_chain,
+        abo_incompatible_titre_max=abo_incompatible_titre_max,
+        new_donor=new_donor,
+        changes=changes,
+        combine=combine,
+    ).solve()

@@ -3,68 +3,138 @@
 :func:`explanation_of` answers from the registry's kept explanations
 (:mod:`kidneyshare.registry.explanations`) when the same question about the same run and
 patient was asked before, and otherwise computes it (:func:`.explain_run`: a forced solve
-for a competitive reason, one solve per what-if re-run) and keeps it. A run never
-changes, so nothing kept is ever invalidated; :data:`FORMAT` is part of every key, so a
-new format of the document (or of the reasoning) is a new question.
+for a competitive reason, one solve per what-if re-run) and keeps it; two requests asking
+the same new question at once solve it once (the second waits for the first's answer). A
+run never changes, so nothing kept is ever invalidated; :data:`FORMAT` is part of every
+key, so a new format of the document (or of the reasoning) is a new question.
+
+A question's key is made from its canonical form, so that the same question asked in
+other words is the same question: a new donor's blood group and HLA names as the
+compatibility layer reads them (``a2`` is ``A2``, ``A*02:01`` as written by the
+nomenclature), its typing as a set in a fixed order (``"B8, A1"`` and ``"A1 B8"`` are one
+typing), and library changes by their content (arcs in donor, patient order).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from kidneyshare.registry.explanations import find_explanation, question_key, store_explanation
+from kidneyshare.matching.explain import AddArcs, AddDonor, Change, RelaxLimits
+from kidneyshare.model import Arc
+from kidneyshare.registry.explanations import (
+    WAIT_SECONDS,
+    find_explanation,
+    kept_or_computed,
+    question_key,
+)
 from kidneyshare.registry.pool import get_patient
 from kidneyshare.registry.runs import get_run
-from kidneyshare.workflows.explain_run import NewDonor, explain_run
+from kidneyshare.workflows.explain_run import NewDonor, prepare_explanation
 
 __all__ = ["FORMAT", "Question", "explanation_of"]
 
-FORMAT = 1
+FORMAT = 2
 """The version of the kept document (:meth:`.RunExplanation.record`); raise it when the
-document or the reasoning behind it changes, so that older answers are not served."""
+document or the reasoning behind it changes, so that older answers are not served.
+2: re-runs carry ``changes`` and ``alone`` (combined questions); questions are keyed by
+their canonical form."""
 
 
 @dataclass(frozen=True, slots=True)
 class Question:
     """The what-if re-runs asked for with an explanation (none: the explanation alone),
-    as :func:`.explain_run` takes them."""
+    as :func:`.explain_run` takes them: ``changes`` are library changes (their content is
+    the question), ``combine`` asks for one re-run with every change together."""
 
     max_cycle: int | None = None
     max_chain: int | None = None
     abo_incompatible_titre_max: int | None = None
     new_donor: NewDonor | None = None
+    changes: tuple[Change, ...] = ()
+    combine: bool = False
+
+    @property
+    def count(self) -> int:
+        """How many changes the question asks about (limits count as one)."""
+        return (
+            (self.max_cycle is not None or self.max_chain is not None)
+            + (self.abo_incompatible_titre_max is not None)
+            + (self.new_donor is not None)
+            + len(self.changes)
+        )
 
     def to_json(self) -> dict[str, Any]:
-        donor = self.new_donor
+        """The question in canonical form (see the module notes).
+
+        Raises
+        ------
+        RecordInvalid
+            a new donor's value cannot be read (naming the service's parameter).
+        """
         return {
             "format": FORMAT,
             "max_cycle": self.max_cycle,
             "max_chain": self.max_chain,
             "abo_incompatible_titre_max": self.abo_incompatible_titre_max,
-            "new_donor": None
-            if donor is None
-            else {
-                "blood_group": donor.blood_group,
-                "hla": None if donor.hla is None else list(donor.hla),
-                "age": donor.age,
-                "altruist": donor.altruist,
-            },
+            "new_donor": None if self.new_donor is None else _donor_json(self.new_donor),
+            "changes": [_change_json(c) for c in self.changes],
+            # one change combined with nothing is that change
+            "combine": self.combine and self.count > 1,
         }
 
 
+def _donor_json(donor: NewDonor) -> dict[str, Any]:
+    record = donor.record(None)
+    return {
+        "blood_group": record.abo.value,
+        "hla": None if record.hla is None else sorted(record.hla.names),
+        "age": None if donor.age is None else float(donor.age),
+        "altruist": donor.altruist,
+    }
+
+
+def _arcs_json(arcs: Sequence[Arc]) -> list[list[Any]]:
+    return sorted([a.donor, a.patient, a.weight, a.probability] for a in arcs)
+
+
+def _change_json(change: Change) -> dict[str, Any]:
+    if isinstance(change, RelaxLimits):
+        return {"relax": {"max_cycle": change.max_cycle, "max_chain": change.max_chain}}
+    if isinstance(change, AddArcs):
+        return {"add_arcs": {"label": change.label, "arcs": _arcs_json(change.arcs)}}
+    assert isinstance(change, AddDonor)
+    d = change.donor
+    group = None if d.blood_group is None else d.blood_group.value
+    return {
+        "add_donor": {
+            "donor": {"id": d.id, "patient": d.patient, "blood_group": group, "age": d.age},
+            "arcs": _arcs_json(change.arcs),
+        }
+    }
+
+
 def explanation_of(
-    sessions: sessionmaker[Session], run_id: int, patient_id: int, question: Question
+    sessions: sessionmaker[Session],
+    run_id: int,
+    patient_id: int,
+    question: Question,
+    *,
+    wait: float = WAIT_SECONDS,
 ) -> dict[str, Any]:
     """Why the registry patient ``patient_id`` was (not) matched in run ``run_id``, with
-    the re-runs ``question`` asks for: :meth:`.RunExplanation.record`, kept.
+    the re-runs ``question`` asks for: :meth:`.RunExplanation.record`, kept. When another
+    request is computing the same question, its answer, waited for up to ``wait``
+    seconds. No transaction is held open while solving.
 
     Raises
     ------
-    RecordNotFound, RecordConflict, RecordInvalid, ConfigError
-        as :func:`.explain_run` (nothing is kept then).
+    RecordNotFound, RecordConflict, RecordInvalid, ConfigError, InstanceError
+        as :func:`.explain_run` (nothing is kept then); RecordConflict also when another
+        request computing the question has not answered within ``wait`` seconds.
     """
     asked = question.to_json()
     key = question_key(asked)
@@ -74,19 +144,26 @@ def explanation_of(
         kept = find_explanation(session, run_id, patient_id, key)
         if kept is not None:
             return kept
-        answer = explain_run(
-            session,
-            run_id,
-            patient_id,
-            max_cycle=question.max_cycle,
-            max_chain=question.max_chain,
-            abo_incompatible_titre_max=question.abo_incompatible_titre_max,
-            new_donor=question.new_donor,
-        )
         policy = (
             None
             if run.policy is None
             else {k: run.policy.get(k) for k in ("name", "version", "sha256")}
         )
-    record = answer.record()
-    return store_explanation(sessions, run_id, patient_id, key, {**asked, "policy": policy}, record)
+
+    def compute() -> dict[str, Any]:
+        with sessions() as session:  # read, then solve with no transaction open
+            prepared = prepare_explanation(
+                session,
+                run_id,
+                patient_id,
+                max_cycle=question.max_cycle,
+                max_chain=question.max_chain,
+                abo_incompatible_titre_max=question.abo_incompatible_titre_max,
+                new_donor=question.new_donor,
+                changes=question.changes,
+                combine=question.combine,
+            )
+        return prepared.solve().record()
+
+    stored = {**asked, "policy": policy}
+    return kept_or_computed(sessions, run_id, patient_id, key, stored, compute, wait=wait)

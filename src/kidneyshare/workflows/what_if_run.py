@@ -194,9 +194,12 @@ class RunFacts:
         label = f"accept ABO-incompatible transplants up to titre {titre_max}"
         return JudgedChange(AddArcs(change.arcs, label), _unknown_titres(label, wider, patient))
 
-    def new_donor(self, donor: NewDonor, patient: str | None) -> JudgedChange:
+    def new_donor(
+        self, donor: NewDonor, patient: str | None, titre_max: int | None = None
+    ) -> JudgedChange:
         """A hypothetical donor for ``patient`` (or an altruist) and their arcs to the
-        run's patients, judged under the plain rules from the facts of the run's time.
+        run's patients, judged from the facts of the run's time under the plain rules
+        (``titre_max``: accepting ABO-incompatible transplants up to that titre).
 
         Raises
         ------
@@ -212,7 +215,8 @@ class RunFacts:
                 field="what_if_donor_altruist",
             )
         record = donor.record(None if donor.altruist else patient)
-        built = self.rebuilt(CompatibilityPolicy(), [record])
+        policy = CompatibilityPolicy(abo_incompatible_titre_max=titre_max)
+        built = self.rebuilt(policy, [record])
         arcs = tuple(a for a in built.instance.arcs if a.donor == NEW_DONOR_ID)
         added = Donor(
             record.id, patient=record.patient, blood_group=record.abo.group, age=record.age
@@ -220,6 +224,8 @@ class RunFacts:
         whose = "an altruist" if record.patient is None else f"for {record.patient}"
         article = "an" if record.abo.value[0] in "AO" else "a"
         label = f"add {article} {record.abo.value} donor ({whose})"
+        if titre_max is not None:
+            label += f" accepting ABO-incompatible transplants up to titre {titre_max}"
         notes = [f"{label}: gives to {len(arcs)} of the run's patients"]
         if record.hla is None:
             sensitised = sum(1 for p in built.patient_records if p.unacceptable)

@@ -37,6 +37,11 @@ def _new_donor(
         raise _invalid(exc.field or "what_if_donor", exc.detail) from exc
 
 
+_QUERY_FIELDS = frozenset(
+    {"what_if_donor", "what_if_donor_hla", "what_if_donor_age", "what_if_donor_altruist"}
+)
+
+
 # Identifiable pool data: the patient's own centre (VisiblePatient) or the scheme's staff.
 Reader = Annotated[Principal, Depends(require(Permission.READ_POOL))]
 RunId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -82,14 +87,35 @@ def explain(
     what_if_donor_altruist: Annotated[
         bool, Query(description="The new donor is an altruist, not the patient's.")
     ] = False,
+    what_if_combine: Annotated[
+        bool,
+        Query(
+            description="Re-run once with every requested change together (and, when that "
+            "matches the patient, each change alone, to say which suffices) instead of once "
+            "per change."
+        ),
+    ] = False,
 ) -> ExplanationPublic:
     """Why the patient was (not) matched in the run's own result (reasons in
     docs/explain.md), with the requested what-if re-runs; computed once per question and
-    kept (a run never changes). Other centres' people appear by pseudonym. 409 for a run
-    that has not succeeded."""
+    kept (a run never changes); a request for a question another request is computing waits
+    for its answer. Other centres' people appear by pseudonym. 409 for a run that has not
+    succeeded; 422 naming the query parameter for a bad what-if value."""
     donor = _new_donor(what_if_donor, what_if_donor_hla, what_if_donor_age, what_if_donor_altruist)
-    question = Question(what_if_max_cycle, what_if_max_chain, abo_incompatible_titre_max, donor)
+    question = Question(
+        what_if_max_cycle,
+        what_if_max_chain,
+        abo_incompatible_titre_max,
+        donor,
+        combine=what_if_combine,
+    )
     # Solved in the request the first time it is asked, then read back (kept_explanation).
-    record = explanation_of(state.sessions, run_id, patient_id, question)
+    try:
+        record = explanation_of(state.sessions, run_id, patient_id, question)
+    except RecordInvalid as exc:
+        # a what-if value the workflow refuses was given in the query, not in a body
+        if exc.field not in _QUERY_FIELDS:
+            raise
+        raise _invalid(exc.field, exc.detail) from exc
     with state.sessions() as session:
         return explanation_view(session, record, caller, state.pseudonyms)

@@ -8,7 +8,13 @@ from kidneyshare.matching.explain import Reason
 from kidneyshare.service.schemas.common import Schema
 from kidneyshare.service.schemas.runs import PersonRef, RunExchange
 
-__all__ = ["ExplanationPublic", "LevelComparison", "WhatIfLevel", "WhatIfPublic"]
+__all__ = [
+    "ExplanationPublic",
+    "LevelComparison",
+    "WhatIfAlone",
+    "WhatIfLevel",
+    "WhatIfPublic",
+]
 
 
 class LevelComparison(Schema):
@@ -27,11 +33,22 @@ class WhatIfLevel(Schema):
     after: float
 
 
-class WhatIfPublic(Schema):
-    """The run solved again with one change; ``matched_before``/``matched_after`` are
-    ``null`` when the patient was not in the run's pool."""
+class WhatIfAlone(Schema):
+    """One change of a combination, re-run by itself."""
 
     change: str
+    matched_after: bool | None
+
+
+class WhatIfPublic(Schema):
+    """The run solved again with one change, or with several together (``changes``);
+    ``matched_before``/``matched_after`` are ``null`` when the patient was not in the
+    run's pool."""
+
+    change: str
+    changes: list[str] = Field(
+        description="The changes applied together in this re-run (one unless combined)."
+    )
     matched_before: bool | None
     matched_after: bool | None
     transplants_before: int
@@ -39,6 +56,11 @@ class WhatIfPublic(Schema):
     levels: list[WhatIfLevel]
     newly_matched: list[PersonRef]
     no_longer_matched: list[PersonRef]
+    alone: list[WhatIfAlone] | None = Field(
+        default=None,
+        description="For a combination that matches the patient: each change by itself "
+        "and whether it alone would match them (null otherwise).",
+    )
     sentence: str
 
 
