@@ -11,7 +11,17 @@ import pytest
 from format_pools import tiny_pool
 from kidneyshare.errors import FormatError, ModelError
 from kidneyshare.formats import native_schema
-from kidneyshare.formats.native import dump_native, parse_native, read_native, write_native
+from kidneyshare.formats._json import load_json
+from kidneyshare.formats.native import (
+    _parse_document,
+    _ScannedArcs,
+    decode,
+    dump_native,
+    parse_native,
+    read_native,
+    write_native,
+)
+from kidneyshare.generators import generate_saidman
 from kidneyshare.model import Instance
 
 REPO = Path(__file__).resolve().parents[1]
@@ -236,3 +246,56 @@ def test_schema_refuses_what_the_reader_refuses(doc: dict[str, Any]) -> None:
 def test_schema_is_a_valid_schema() -> None:
     jsonschema = pytest.importorskip("jsonschema")
     jsonschema.Draft202012Validator.check_schema(native_schema())
+
+
+# -- arcs in the written layout are scanned as columns ------------------------------------
+
+
+def test_the_written_layout_is_scanned_as_columns() -> None:
+    text = dump_native(tiny_pool())
+    assert isinstance(decode(text, "pool.json")["arcs"], _ScannedArcs)
+    assert not isinstance(decode(json.dumps(json.loads(text)), "pool.json")["arcs"], _ScannedArcs)
+
+
+def test_a_large_pool_round_trips_through_the_columns() -> None:
+    pool = generate_saidman(60, 6, seed=5)
+    assert parse_native(dump_native(pool)) == pool
+
+
+ARC = '    {"donor": "d2", "patient": "p1", "weight": 2.5, "probability": 0.9}'
+
+
+@pytest.mark.parametrize(
+    ("new", "location", "words"),
+    [
+        (ARC.replace("2.5", "-1"), "arcs[1].weight", "expected a finite number >= 0, found -1"),
+        (ARC.replace("2.5", "null"), "arcs[1].weight", "found null"),
+        (ARC.replace("2.5", "NaN"), "arcs[1].weight", "found nan"),
+        (ARC.replace("2.5", "true"), "arcs[1].weight", "found true"),
+        (ARC.replace("2.5", '"2.5"'), "arcs[1].weight", 'found "2.5"'),
+        (ARC.replace("2.5", "[1, 2]"), "arcs[1].weight", "found a list"),
+        (ARC.replace("0.9", "0"), "arcs[1].probability", "greater than 0"),
+        (ARC.replace("0.9", "1.5"), "arcs[1].probability", "found 1.5"),
+        (ARC.replace("2.5", "-1").replace("0.9", "0"), "arcs[1].weight", "found -1"),
+        (ARC.replace('"d2"', '"x"'), "arcs[1]", 'unknown donor "x"'),
+        (ARC.replace('"p1"', '"p\\u00e9"'), "arcs[1]", 'unknown patient "pé"'),
+        (ARC.replace('"p1"', '"pé"'), "arcs[1]", 'unknown patient "pé"'),
+        (
+            ARC.replace('"d2", "patient": "p1"', '"d1", "patient": "p2"'),
+            "arcs[1]",
+            "appears twice (first at arcs[0])",
+        ),
+        (ARC.replace('"weight"', '"wieght"'), "arcs[1].wieght", 'unexpected field "wieght"'),
+        (ARC.replace("2.5", "2.5.1"), "line 17, column 51", "delimiter"),
+        (ARC.replace("}", ""), "line 18, column 5", "property name"),
+    ],
+)
+def test_scanned_arcs_give_the_decoders_errors(new: str, location: str, words: str) -> None:
+    text = dump_native(tiny_pool())
+    assert ARC in text
+    edited = text.replace(ARC, new)
+    error = fails(edited)
+    with pytest.raises(FormatError) as decoded:  # each arc decoded as an object
+        _parse_document(load_json(edited, "pool.json"), "pool.json")
+    assert (error.location, str(error)) == (location, str(decoded.value))
+    assert words in str(error)

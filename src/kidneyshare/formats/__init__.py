@@ -35,7 +35,6 @@ from typing import Any
 from kidneyshare.errors import ConfigError, FormatError
 from kidneyshare.formats import glasgow, native, preflib
 from kidneyshare.formats._files import StrPath, read_text, write_text
-from kidneyshare.formats._json import load_json
 from kidneyshare.formats._values import quote
 from kidneyshare.formats.glasgow import dump_glasgow, parse_glasgow, read_glasgow, write_glasgow
 from kidneyshare.formats.glasgow_xml import (
@@ -104,7 +103,7 @@ def _sniff(text: str, source: str) -> tuple[str, Any]:
     if first == "<":
         return "glasgow-xml", None
     if first in "{[":
-        document = load_json(text, source)
+        document = native.decode(text, source)
         if not isinstance(document, dict):
             raise FormatError(
                 f"expected a JSON object at the top level ({_EXPECTED}), found a list",

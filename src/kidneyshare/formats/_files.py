@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import gzip
 import os
+import struct
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
 
 from kidneyshare.errors import FormatError
@@ -64,12 +66,31 @@ def read_text(path: StrPath) -> tuple[str, str]:
     return decode_text(data, source), source
 
 
-def write_text(path: StrPath, text: str) -> None:
-    """Write ``text`` as UTF-8 to ``path``, gzipped when the name ends in ``.gz``.
+def write_text(path: StrPath, text: str | Iterable[str]) -> None:
+    """Write ``text`` (or its pieces, in turn) as UTF-8 to ``path``, gzipped when the name
+    ends in ``.gz``.
 
-    The gzip header carries no timestamp, so the same text always gives the same bytes.
+    Pieces are encoded and written one at a time, so a pool of millions of arcs is never
+    held as one string. The gzip stream is the one :func:`gzip.compress` gives for the
+    whole text with ``mtime=0`` (no timestamp): the same text always gives the same bytes.
     """
-    data = text.encode("utf-8")
-    if os.fspath(path).endswith(".gz"):
-        data = gzip.compress(data, mtime=0)
-    Path(path).write_bytes(data)
+    pieces = [text] if isinstance(text, str) else text
+    with Path(path).open("wb") as out:
+        if not os.fspath(path).endswith(".gz"):
+            for piece in pieces:
+                out.write(piece.encode("utf-8"))
+            return
+        out.write(_GZIP_HEADER)
+        deflate = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+        crc = size = 0
+        for piece in pieces:
+            data = piece.encode("utf-8")
+            out.write(deflate.compress(data))
+            crc = zlib.crc32(data, crc)
+            size += len(data)
+        out.write(deflate.flush())
+        out.write(struct.pack("<II", crc, size & 0xFFFFFFFF))
+
+
+_GZIP_HEADER = gzip.compress(b"", mtime=0)[:10]
+"""The 10-byte header :func:`gzip.compress` writes (no name, no timestamp)."""

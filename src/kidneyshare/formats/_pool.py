@@ -4,13 +4,21 @@ Private to :mod:`kidneyshare.formats`. A reader adds patients, donors and arcs w
 place it found them (a line number or a field path); :meth:`PoolBuilder.build` checks
 the references and builds the :class:`~kidneyshare.model.Instance`, so that every
 inconsistency is reported as a :class:`~kidneyshare.errors.FormatError` at its place.
+Arcs are kept as columns and become the pool's :class:`~kidneyshare.model.ArcTable`,
+checked with array operations: a reader of millions of arcs adds them as columns
+(:meth:`PoolBuilder.add_arc_columns`), others one at a time (:meth:`PoolBuilder.add_arc`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
 from kidneyshare.errors import FormatError, ModelError
+from kidneyshare.formats._arcs import ArcColumns, IntArray
 from kidneyshare.formats._values import quote
-from kidneyshare.model import Arc, BloodGroup, Donor, DonorId, Instance, Patient, PatientId
+from kidneyshare.model import ArcTable, BloodGroup, Donor, DonorId, Instance, Patient, PatientId
 
 __all__ = ["PoolBuilder", "Where", "location"]
 
@@ -30,13 +38,21 @@ def location(where: Where | None) -> str | None:
 class PoolBuilder:
     """Accumulate the records of one file and build the validated pool."""
 
-    __slots__ = ("_arcs", "_donors", "_patients", "source")
+    __slots__ = ("_arc_list", "_columns", "_donors", "_patients", "source")
 
     def __init__(self, source: str) -> None:
         self.source = source
         self._patients: dict[str, tuple[Patient, Where]] = {}
         self._donors: dict[str, tuple[Donor, Where]] = {}
-        self._arcs: dict[tuple[str, str], tuple[Arc, Where]] = {}
+        # Arcs added one at a time: donor, patient, weight, probability (NaN: none), place.
+        self._arc_list: tuple[list[str], list[str], list[float], list[float], list[Where]] = (
+            [],
+            [],
+            [],
+            [],
+            [],
+        )
+        self._columns: tuple[ArcColumns, Callable[[int], Where]] | None = None
 
     def error(self, message: str, where: Where | None) -> FormatError:
         return FormatError(message, source=self.source, location=location(where))
@@ -90,6 +106,14 @@ class PoolBuilder:
             raise self.error(str(exc), where) from exc
         self._donors[donor_id] = (donor, where)
 
+    def donor_ids(self) -> list[str]:
+        """The donors added so far, in order."""
+        return list(self._donors)
+
+    def patient_ids(self) -> list[str]:
+        """The patients added so far, in order."""
+        return list(self._patients)
+
     def add_arc(
         self,
         where: Where,
@@ -98,19 +122,40 @@ class PoolBuilder:
         weight: float = 1.0,
         probability: float | None = None,
     ) -> None:
-        pair = (donor_id, patient_id)
-        if pair in self._arcs:
-            first = location(self._arcs[pair][1])
-            raise self.error(
-                f"the arc from donor {quote(donor_id)} to patient {quote(patient_id)} "
-                f"appears twice (first at {first})",
-                where,
-            )
-        try:
-            arc = Arc(DonorId(donor_id), PatientId(patient_id), weight, probability)
-        except ModelError as exc:
-            raise self.error(str(exc), where) from exc
-        self._arcs[pair] = (arc, where)
+        """Add one arc found at ``where``; it is checked by :meth:`build`."""
+        donors, patients, weights, probabilities, places = self._arc_list
+        donors.append(donor_id)
+        patients.append(patient_id)
+        weights.append(weight)
+        probabilities.append(np.nan if probability is None else probability)
+        places.append(where)
+
+    def add_arc_columns(self, columns: ArcColumns, where: Callable[[int], Where]) -> None:
+        """Add every arc at once; ``where(i)`` is the place of the arc in row ``i``.
+
+        A reader adds its arcs either this way or one at a time, not both.
+        """
+        self._columns = (columns, where)
+
+    def _arc_columns(self) -> tuple[ArcColumns, Callable[[int], Where]]:
+        if self._columns is not None:
+            return self._columns
+        donors, patients, weights, probabilities, places = self._arc_list
+        donor_codes: dict[str, int] = {}
+        patient_codes: dict[str, int] = {}
+        n = len(donors)
+        columns = ArcColumns(
+            [],
+            [],
+            np.fromiter((donor_codes.setdefault(d, len(donor_codes)) for d in donors), np.int64, n),
+            np.fromiter(
+                (patient_codes.setdefault(p, len(patient_codes)) for p in patients), np.int64, n
+            ),
+            np.array(weights, dtype=np.float64),
+            np.array(probabilities, dtype=np.float64),
+        )
+        columns.donors, columns.patients = list(donor_codes), list(patient_codes)
+        return columns, places.__getitem__
 
     def build(self, name: str = "") -> Instance:
         """Check every reference, then build the pool.
@@ -119,8 +164,8 @@ class PoolBuilder:
         ------
         FormatError
             at the record's place for a donor of an unknown patient, a patient without
-            a donor, or an arc naming an unknown donor or patient; without a place for
-            an empty pool.
+            a donor, an arc naming an unknown donor or patient, or an arc given twice;
+            without a place for an empty pool.
         """
         if not self._donors:
             what = "patients but no donors" if self._patients else "no patients and no donors"
@@ -142,17 +187,46 @@ class PoolBuilder:
                     f"patient {quote(patient.id)} has no donor; every patient needs a paired donor",
                     where,
                 )
-        for arc, where in self._arcs.values():
-            if arc.donor not in self._donors:
-                raise self.error(f"arc from unknown donor {quote(arc.donor)}", where)
-            if arc.patient not in self._patients:
-                raise self.error(f"arc to unknown patient {quote(arc.patient)}", where)
+        columns, where_is = self._arc_columns()
+        donor_at = _positions(columns.donors, self._donors)[columns.donor]
+        patient_at = _positions(columns.patients, self._patients)[columns.patient]
+        unknown = np.flatnonzero((donor_at < 0) | (patient_at < 0))
+        if len(unknown):
+            row = int(unknown[0])
+            if donor_at[row] < 0:
+                message = f"arc from unknown donor {quote(columns.donors[columns.donor[row]])}"
+            else:
+                message = f"arc to unknown patient {quote(columns.patients[columns.patient[row]])}"
+            raise self.error(message, where_is(row))
         try:
+            table = ArcTable(
+                list(self._donors),
+                list(self._patients),
+                donor_at,
+                patient_at,
+                columns.weight,
+                columns.probability,
+            )
+            repeat = table.duplicate()
+            if repeat is not None:
+                arc = table[repeat]
+                first = table.position(arc.donor, arc.patient)
+                raise self.error(
+                    f"the arc from donor {quote(arc.donor)} to patient {quote(arc.patient)} "
+                    f"appears twice (first at {location(where_is(first or 0))})",
+                    where_is(repeat),
+                )
             return Instance(
                 (p for p, _ in self._patients.values()),
                 (d for d, _ in self._donors.values()),
-                (a for a, _ in self._arcs.values()),
+                table,
                 name,
             )
         except ModelError as exc:
             raise self.error(str(exc), None) from exc
+
+
+def _positions(names: list[str], records: Iterable[str]) -> IntArray:
+    """For each name, the position of its record in ``records``, or -1 when it has none."""
+    position = {name: i for i, name in enumerate(records)}
+    return np.array([position.get(name, -1) for name in names], dtype=np.int64)

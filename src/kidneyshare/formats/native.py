@@ -19,19 +19,32 @@ never silently ignored.
 
 Unlike the external formats, this one holds everything an
 :class:`~kidneyshare.model.Instance` holds: ``parse_native(dump_native(x)) == x``.
+
+Large pools: :func:`dump_native` writes one arc per line in a fixed layout, and the
+reader recognises that layout and reads the arcs as columns with array operations
+(numpy) instead of decoding one JSON object per arc, with the same checks and the same
+messages; any other layout of the same JSON is read by the ordinary decoder.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from importlib import resources
+from operator import add
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
+from kidneyshare.errors import FormatError
+from kidneyshare.formats._arcs import ArcColumns, FloatArray, IntArray, arc_table, codes_of, runs
 from kidneyshare.formats._files import StrPath, read_text, write_text
 from kidneyshare.formats._json import JsonFields, field, index, load_json
 from kidneyshare.formats._pool import PoolBuilder
 from kidneyshare.formats._values import AGE, FRACTION, PROBABILITY, WEIGHT, Range, describe
-from kidneyshare.model import BloodGroup, Instance
+from kidneyshare.model import ArcTable, BloodGroup, Instance
 
 __all__ = [
     "FORMAT_NAME",
@@ -87,7 +100,7 @@ def parse_native(text: str, source: str = "<text>") -> Instance:
     >>> [d.id for d in pool.donors]
     ['a1']
     """
-    return _parse_document(load_json(text, source), source)
+    return _parse_document(decode(text, source), source)
 
 
 def _parse_document(document: Any, source: str) -> Instance:
@@ -137,9 +150,12 @@ def _parse_document(document: Any, source: str) -> Instance:
             age=_optional_number(f, record, path, "age", AGE),
         )
 
-    arcs = f.as_list(f.required(top, "", "arcs"), "arcs")
-    for i, raw in enumerate(arcs):
-        path = index("arcs", i)
+    arcs = f.required(top, "", "arcs")
+    if isinstance(arcs, _ScannedArcs):
+        builder.add_arc_columns(_scanned_columns(f, arcs, builder), _arc_place)
+        return builder.build(name)
+    for i, raw in enumerate(f.as_list(arcs, "arcs")):
+        path = _arc_place(i)
         record = f.as_object(raw, path)
         f.only_fields(record, path, _ARC)
         weight = 1.0
@@ -153,6 +169,10 @@ def _parse_document(document: Any, source: str) -> Instance:
             _optional_number(f, record, path, "probability", PROBABILITY),
         )
     return builder.build(name)
+
+
+def _arc_place(row: int) -> str:
+    return index("arcs", row)
 
 
 def _optional_number(
@@ -178,6 +198,222 @@ def _blood_group(f: JsonFields, record: dict[str, Any], path: str) -> BloodGroup
     )
 
 
+# -- arcs in dump_native's layout, read as columns -----------------------------------------
+
+Bytes = npt.NDArray[np.bytes_]
+
+_OPEN = '\n  "arcs": [\n'
+_CLOSE = "\n  ]\n}"
+_CHUNK = 1 << 24  # characters scanned at a time: the arrays of one chunk stay small
+_WIDEST = 256  # longest id or number scanned; longer ones go to the decoder
+_NEWLINE, _QUOTE, _COMMA, _BRACE, _BACKSLASH = b'\n",}\\'
+
+
+@dataclass(slots=True)
+class _ScannedArcs:
+    """The ``arcs`` list, scanned: ids as UTF-8 bytes, and for weight and probability the
+    decoded JSON value of each distinct text with every row's number for it (probability
+    0 is "none given")."""
+
+    donor: Bytes
+    patient: Bytes
+    weights: list[Any]
+    weight: IntArray
+    probabilities: list[Any]
+    probability: IntArray
+
+
+def decode(text: str, source: str) -> Any:
+    """Decode a native document, its arcs scanned as columns when they are in the layout
+    :func:`dump_native` writes (else, or for any other JSON, as :func:`load_json` does).
+
+    Raises
+    ------
+    FormatError
+        as :func:`load_json`.
+    """
+    end = len(text.rstrip())
+    begin = text.rfind(_OPEN, 0, end) + len(_OPEN)
+    stop = end - len(_CLOSE)
+    if begin < len(_OPEN) or stop <= begin or not text.startswith(_CLOSE, stop):
+        return load_json(text, source)
+    arcs = _scan(text, begin, stop)
+    if arcs is None:
+        return load_json(text, source)
+    # The scanned lines are a list's complete items, so the document is valid JSON if and
+    # only if it is without them: decode the rest, then put the columns in their place.
+    document = load_json(text[:begin] + text[stop:], source)
+    if isinstance(document, dict) and document.get("arcs") == []:
+        document["arcs"] = arcs
+    return document
+
+
+def _scan(text: str, begin: int, stop: int) -> _ScannedArcs | None:
+    """The arc lines ``text[begin:stop]`` as columns, or ``None`` if any line is not in
+    :func:`dump_native`'s layout (or holds an escape, or a number that is not JSON)."""
+    donors: list[Bytes] = []
+    patients: list[Bytes] = []
+    texts: tuple[dict[bytes, int], dict[bytes, int]] = ({}, {b"": 0})
+    codes: tuple[list[IntArray], list[IntArray]] = ([], [])
+    at = begin
+    while at < stop:
+        cut = text.find("\n", min(at + _CHUNK, stop))
+        cut = stop if cut < 0 or cut > stop else cut
+        lines = _scan_lines(np.frombuffer(text[at:cut].encode("utf-8"), np.uint8), cut == stop)
+        if lines is None:
+            return None
+        donors.append(lines[0])
+        patients.append(lines[1])
+        for known, found, column in zip(texts, codes, lines[2:], strict=True):
+            found.append(_numbered(column, known))
+        at = cut + 1
+    try:
+        values = [[json.loads(t) if t else None for t in known] for known in texts]
+    except json.JSONDecodeError:
+        return None
+    return _ScannedArcs(
+        np.concatenate(donors),
+        np.concatenate(patients),
+        values[0],
+        np.concatenate(codes[0]),
+        values[1],
+        np.concatenate(codes[1]),
+    )
+
+
+def _numbered(column: Bytes, known: dict[bytes, int]) -> IntArray:
+    """Each text's number in ``known`` (new texts are added): most columns hold one."""
+    if np.all(column == column[0]):
+        distinct, inverse = column[:1], np.zeros(len(column), np.int64)
+    else:
+        distinct, inverse = np.unique(column, return_inverse=True)
+    numbers = [known.setdefault(bytes(t), len(known)) for t in distinct.tolist()]
+    return np.asarray(numbers, dtype=np.int64)[inverse.reshape(-1)]
+
+
+def _scan_lines(buf: npt.NDArray[np.uint8], last: bool) -> tuple[Bytes, ...] | None:
+    """Donor ids, patient ids, weight and probability texts (empty: none) of lines
+    ``    {"donor": "D", "patient": "P", "weight": W[, "probability": Q]},``, the
+    final line of the list without the comma."""
+    if ((buf < 0x20) & (buf != _NEWLINE)).any() or (buf == _BACKSLASH).any():
+        return None  # escapes and control characters are left to the decoder
+    newlines = np.flatnonzero(buf == _NEWLINE)
+    starts = np.concatenate(([0], newlines + 1))
+    ends = np.append(newlines, len(buf))
+    quotes = np.flatnonzero(buf == _QUOTE)
+    counts = np.bincount(np.searchsorted(newlines, quotes), minlength=len(starts))
+    given = counts == 12  # lines with a probability
+    if not (given | (counts == 10)).all():
+        return None
+    first = np.cumsum(counts) - counts
+    q = [quotes[first + k] for k in (2, 3, 6, 7, 9)]  # around the ids and after "weight"
+    tail = np.full(len(ends), 2)
+    if last:
+        tail[-1] = 1
+    close = ends - tail
+    number_end = close.copy()
+    probability_at = quotes[first[given] + 11] + 3
+    number_end[given] = quotes[first[given] + 10] - 2
+    if not (
+        _literal(buf, starts, b'    {"donor": "')
+        and _literal(buf, q[1], b'", "patient": "')
+        and _literal(buf, q[3], b'", "weight": ')
+        and _literal(buf, number_end[given], b', "probability": ')
+        and (buf[close] == _BRACE).all()
+        and (buf[ends[tail == 2] - 1] == _COMMA).all()
+    ):
+        return None
+    probability_begin = np.zeros(len(ends), np.int64)
+    probability_begin[given] = probability_at
+    probability_end = np.where(given, close, 0)
+    columns = (
+        _texts(buf, q[0] + 1, q[1]),
+        _texts(buf, q[2] + 1, q[3]),
+        _texts(buf, q[4] + 3, number_end, empty=False),
+        _texts(buf, probability_begin, probability_end, empty=~given),
+    )
+    return None if any(c is None for c in columns) else columns  # type: ignore[return-value]
+
+
+def _literal(buf: npt.NDArray[np.uint8], at: IntArray, text: bytes) -> bool:
+    """Whether ``text`` is at every position ``at`` of ``buf``."""
+    for offset, byte in enumerate(text):
+        if not (np.take(buf, at + offset, mode="clip") == byte).all():
+            return False
+    return True
+
+
+def _texts(
+    buf: npt.NDArray[np.uint8],
+    begin: IntArray,
+    end: IntArray,
+    empty: bool | npt.NDArray[np.bool_] = True,
+) -> Bytes | None:
+    """``buf[begin[i]:end[i]]`` for each row, as a numpy ``S`` array; ``None`` if a text
+    is empty where ``empty`` is false, or longer than :data:`_WIDEST`."""
+    lengths = end - begin
+    if not len(lengths):
+        return np.zeros(0, "S1")
+    width = max(int(lengths.max()), 1)
+    if width > _WIDEST or (lengths < np.where(empty, 0, 1)).any():
+        return None
+    grid = np.take(buf, begin[:, None] + np.arange(width), mode="clip")
+    grid[np.arange(width) >= lengths[:, None]] = 0
+    return grid.view(f"S{width}").reshape(-1)
+
+
+def _scanned_columns(f: JsonFields, arcs: _ScannedArcs, builder: PoolBuilder) -> ArcColumns:
+    """The scanned arcs as columns, every weight and probability checked as the decoder's
+    records are: the first arc with a bad value is reported, at its field."""
+    weights, weight_error = _values(f, arcs.weights, "weight", WEIGHT)
+    probabilities, probability_error = _values(f, arcs.probabilities, "probability", PROBABILITY)
+    probabilities[0] = np.nan  # none given
+    bad = [
+        (int(np.argmax(np.isin(codes, errors))), order, values, codes, name, allowed)
+        for order, (errors, values, codes, name, allowed) in enumerate(
+            (
+                (weight_error, arcs.weights, arcs.weight, "weight", WEIGHT),
+                (
+                    probability_error,
+                    arcs.probabilities,
+                    arcs.probability,
+                    "probability",
+                    PROBABILITY,
+                ),
+            )
+        )
+        if errors
+    ]
+    if bad:
+        row, _, values, codes, name, allowed = min(bad, key=lambda b: (b[0], b[1]))
+        f.as_number(values[codes[row]], field(_arc_place(row), name), allowed)
+    donors, donor = codes_of(arcs.donor, builder.donor_ids())
+    patients, patient = codes_of(arcs.patient, builder.patient_ids())
+    return ArcColumns(
+        donors, patients, donor, patient, weights[arcs.weight], probabilities[arcs.probability]
+    )
+
+
+def _values(
+    f: JsonFields, values: list[Any], name: str, allowed: Range
+) -> tuple[FloatArray, list[int]]:
+    """Each distinct value as a number (NaN for ``null`` where allowed), and the numbers
+    of those that :meth:`JsonFields.as_number` refuses."""
+    numbers = np.full(len(values), np.nan)
+    refused: list[int] = []
+    for number, value in enumerate(values):
+        if value is None and name == "probability":
+            continue
+        try:
+            numbers[number] = f.as_number(value, name, allowed)
+        except FormatError:
+            refused.append(number)
+    return numbers, refused
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
 def dump_native(instance: Instance) -> str:
     """Write ``instance`` as native JSON, one record per line.
 
@@ -201,6 +437,11 @@ def dump_native(instance: Instance) -> str:
     }
     <BLANKLINE>
     """
+    return "".join(_pieces(instance))
+
+
+def _pieces(instance: Instance) -> Iterator[str]:
+    """The text of :func:`dump_native` in pieces: the arcs a donor at a time."""
     patients: list[dict[str, Any]] = []
     for p in instance.patients:
         record: dict[str, Any] = {"id": p.id}
@@ -219,31 +460,61 @@ def dump_native(instance: Instance) -> str:
         if d.age is not None:
             record["age"] = d.age
         donors.append(record)
-    arcs: list[dict[str, Any]] = []
-    for a in instance.arcs:
-        record = {"donor": a.donor, "patient": a.patient, "weight": a.weight}
-        if a.probability is not None:
-            record["probability"] = a.probability
-        arcs.append(record)
-
     lines = [
         "{",
         f'  "format": "{FORMAT_NAME}",',
         f'  "version": {VERSION},',
         f'  "name": {_json(instance.name)},',
     ]
-    sections = (("patients", patients), ("donors", donors), ("arcs", arcs))
-    for number, (name, records) in enumerate(sections):
-        comma = "," if number < len(sections) - 1 else ""
+    for name, records in (("patients", patients), ("donors", donors)):
         if not records:
-            lines.append(f'  "{name}": []{comma}')
+            lines.append(f'  "{name}": [],')
             continue
         lines.append(f'  "{name}": [')
         last = len(records) - 1
         lines.extend(f"    {_json(r)}{',' if i < last else ''}" for i, r in enumerate(records))
-        lines.append(f"  ]{comma}")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+        lines.append("  ],")
+    if not instance.arcs:
+        yield "\n".join([*lines, '  "arcs": []', "}", ""])
+        return
+    yield "\n".join(lines) + _OPEN
+    yield from _arc_lines(instance)
+    yield _CLOSE + "\n"
+
+
+def _arc_lines(instance: Instance) -> Iterator[str]:
+    """The arc records, one a line, joined by commas: the same record text as
+    ``json.dumps`` gives, each id and distinct value formatted once."""
+    table = arc_table(instance)
+    starts = [f'    {{"donor": {_json(d)}, "patient": ' for d in table.donors]
+    patients = [_json(p) for p in table.patients]
+    endings, ending = _endings(table)
+    separator = ""
+    for begin, end in runs(table.donor):
+        start = starts[int(table.donor[begin])]
+        records = map(
+            add,
+            map(patients.__getitem__, table.patient[begin:end].tolist()),
+            map(endings.__getitem__, ending[begin:end].tolist()),
+        )
+        yield separator + start + (",\n" + start).join(records)
+        separator = ",\n"
+
+
+def _endings(table: ArcTable) -> tuple[list[str], IntArray]:
+    """The distinct ``, "weight": w[, "probability": q]}`` endings of the arc records,
+    and each arc's number for its own."""
+    # -1 stands for "no probability" (NaN), which unique() would not take as one value
+    pairs = np.stack((table.weight, np.nan_to_num(table.probability, nan=-1.0)))
+    if (pairs == pairs[:, :1]).all():
+        distinct, inverse = pairs[:, :1], np.zeros(len(table), np.int64)
+    else:
+        distinct, inverse = np.unique(pairs, axis=1, return_inverse=True)
+    endings = []
+    for weight, probability in distinct.T.tolist():
+        given = "" if probability < 0 else f', "probability": {_json(probability)}'
+        endings.append(f', "weight": {_json(weight)}{given}}}')
+    return endings, inverse.reshape(-1).astype(np.int64)
 
 
 def _json(value: object) -> str:
@@ -281,4 +552,4 @@ def read_native(path: StrPath) -> Instance:
 
 def write_native(instance: Instance, path: StrPath) -> None:
     """Write ``instance`` as native JSON to ``path`` (gzipped when it ends in ``.gz``)."""
-    write_text(path, dump_native(instance))
+    write_text(path, _pieces(instance))

@@ -1,0 +1,114 @@
+"""Arcs as columns for the readers and writers: no :class:`~kidneyshare.model.Arc` each.
+
+Private to :mod:`kidneyshare.formats`. A 10,000-pair pool has 28 million arcs; built or
+written one object at a time they take minutes and gigabytes. Writers take the pool's
+arcs as an :class:`~kidneyshare.model.ArcTable` (:func:`arc_table`) and format each
+distinct value once (:func:`value_codes`); readers hand columns of id codes and values
+to the pool builder (:class:`ArcColumns`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+import numpy.typing as npt
+
+from kidneyshare.model import ArcTable, Instance
+
+__all__ = ["ArcColumns", "FloatArray", "IntArray", "arc_table", "codes_of", "runs", "value_codes"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(slots=True)
+class ArcColumns:
+    """Arcs as read from a file: ``donors[donor[i]] -> patients[patient[i]]``.
+
+    The names are as the file gives them, so they may include ids that are not in the
+    pool (reported by the builder, with the arc's place). ``probability`` is NaN where
+    the file gives none.
+    """
+
+    donors: list[str]
+    patients: list[str]
+    donor: IntArray
+    patient: IntArray
+    weight: FloatArray
+    probability: FloatArray
+
+
+def arc_table(instance: Instance) -> ArcTable:
+    """The pool's arcs as columns: its own table, or one built from its tuple of arcs
+    (donors and patients numbered in record order)."""
+    arcs = instance.arcs
+    if isinstance(arcs, ArcTable):
+        return arcs
+    donors = {d.id: i for i, d in enumerate(instance.donors)}
+    patients = {p.id: i for i, p in enumerate(instance.patients)}
+    n = len(arcs)
+    return ArcTable(
+        list(donors),
+        list(patients),
+        np.fromiter((donors[a.donor] for a in arcs), np.int64, n),
+        np.fromiter((patients[a.patient] for a in arcs), np.int64, n),
+        np.fromiter((a.weight for a in arcs), np.float64, n),
+        np.fromiter(
+            (np.nan if a.probability is None else a.probability for a in arcs), np.float64, n
+        ),
+    )
+
+
+def value_codes(values: FloatArray, text: Callable[[float], str]) -> tuple[list[str], IntArray]:
+    """Each distinct value's ``text`` and, for every value, the number of its text.
+
+    NaN (an unknown probability) is one value. Most pools have one weight, checked for
+    before the sort that finding distinct values takes.
+    """
+    if not len(values):
+        return [], np.zeros(0, np.int64)
+    first = values[:1]
+    if np.array_equal(values, np.broadcast_to(first, values.shape), equal_nan=True):
+        return [text(float(first[0]))], np.zeros(len(values), np.int64)
+    distinct, codes = np.unique(values, return_inverse=True)
+    return [text(v) for v in distinct.tolist()], codes.reshape(-1).astype(np.int64)
+
+
+def runs(*keys: IntArray) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each stretch of rows over which every key stays the same."""
+    n = len(keys[0])
+    if not n:
+        return
+    change = np.zeros(n, dtype=bool)
+    change[0] = True
+    for key in keys:
+        change[1:] |= key[1:] != key[:-1]
+    bounds = np.append(np.flatnonzero(change), n).tolist()
+    yield from pairwise(bounds)
+
+
+def codes_of(texts: npt.NDArray[np.bytes_], known: Sequence[str]) -> tuple[list[str], IntArray]:
+    """Ids given as UTF-8 bytes (a numpy ``S`` array) as numbers into a list of names:
+    ``known`` first, then any id not in it (decoded), in order of first appearance."""
+    names = list(known)
+    codes = np.zeros(len(texts), np.int64)
+    unknown = np.ones(len(texts), dtype=bool)
+    if names and len(texts):
+        keys = np.array([name.encode("utf-8") for name in names])
+        order = np.argsort(keys, kind="stable")
+        ordered = keys[order]
+        at = np.minimum(np.searchsorted(ordered, texts), len(ordered) - 1)
+        codes = order[at].astype(np.int64)
+        unknown = ordered[at] != texts
+    if not unknown.any():
+        return names, codes
+    strangers, first, inverse = np.unique(texts[unknown], return_index=True, return_inverse=True)
+    by_appearance = np.argsort(first, kind="stable")
+    rank = np.empty(len(strangers), np.int64)
+    rank[by_appearance] = np.arange(len(strangers))
+    codes[unknown] = len(names) + rank[inverse.reshape(-1)]
+    names.extend(bytes(strangers[i]).decode("utf-8") for i in by_appearance.tolist())
+    return names, codes
