@@ -27,7 +27,7 @@ from kidneyshare.registry.errors import RecordConflict
 from kidneyshare.registry.models import StoredExplanation
 from kidneyshare.workflows import explain_run as explain_run_module
 from kidneyshare.workflows.explain_run import NewDonor, PreparedExplanation
-from kidneyshare.workflows.kept_explanation import Question, explanation_of
+from kidneyshare.workflows.kept_explanation import Question, explanation_of, question_json
 from kidneyshare.workflows.matching_run import read_policy, run_matching
 
 
@@ -201,7 +201,7 @@ def test_a_failed_solve_alone_leaves_no_row(
 def _claim(scheme: Scheme, run: int, patient: int, question: Question, age: float) -> None:
     """A claim on ``question`` last renewed ``age`` seconds ago, as a request that is
     computing it (or died doing so) leaves it."""
-    asked = question.to_json()
+    asked = question_json(question)
     with scheme.sessions.begin() as session:
         session.add(
             StoredExplanation(

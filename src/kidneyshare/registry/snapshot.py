@@ -27,7 +27,7 @@ of the run needs, since the snapshot keeps blood groups but not HLA or titres.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -296,12 +296,15 @@ def _add_donor(
 @dataclass(frozen=True, slots=True)
 class RebuiltSnapshot:
     """A stored snapshot's members frozen again (:func:`rebuild_snapshot`): the instance,
-    and the clinical records its arcs were judged from (people with a recorded blood
-    group, hypothetical donors included)."""
+    the clinical records its arcs were judged from (people with a recorded blood group,
+    hypothetical donors included), and the pool file each member was read from
+    (``imports``: snapshot id -> pool import id, ``None`` for people registered
+    otherwise), between whose members the file's arcs stand unjudged."""
 
     instance: Instance
     patient_records: tuple[PatientRecord, ...]
     donor_records: tuple[DonorRecord, ...]
+    imports: Mapping[str, int | None]
 
 
 def rebuild_snapshot(
@@ -343,4 +346,6 @@ def rebuild_snapshot(
         got.donor_records.append(extra)
         got.imports[extra.id] = None
     instance = _freeze(session, got, stored.name, compatibility)
-    return RebuiltSnapshot(instance, tuple(got.patient_records), tuple(got.donor_records))
+    return RebuiltSnapshot(
+        instance, tuple(got.patient_records), tuple(got.donor_records), got.imports
+    )

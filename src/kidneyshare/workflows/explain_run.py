@@ -56,6 +56,7 @@ __all__ = [
     "Combination",
     "NewDonor",
     "PreparedExplanation",
+    "Question",
     "RunExplanation",
     "StoredRun",
     "explain_run",
@@ -165,6 +166,30 @@ def stored_run(run: MatchingRun) -> StoredRun:
 
 
 @dataclass(frozen=True, slots=True)
+class Question:
+    """The what-if re-runs asked for with an explanation (none: the explanation alone),
+    as :func:`explain_run` takes them: ``changes`` are library changes, ``combine`` asks
+    for one re-run with every change together."""
+
+    max_cycle: int | None = None
+    max_chain: int | None = None
+    abo_incompatible_titre_max: int | None = None
+    new_donor: NewDonor | None = None
+    changes: tuple[Change, ...] = ()
+    combine: bool = False
+
+    @property
+    def count(self) -> int:
+        """How many changes the question asks about (limits count as one)."""
+        return (
+            (self.max_cycle is not None or self.max_chain is not None)
+            + (self.abo_incompatible_titre_max is not None)
+            + (self.new_donor is not None)
+            + len(self.changes)
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Combination:
     """Several changes applied together in one re-run (``parts``, each a library
     :data:`~kidneyshare.matching.explain.Change`): donors and arcs added to the pool, the
@@ -265,19 +290,11 @@ class PreparedExplanation:
 
 
 def prepare_explanation(
-    session: Session,
-    run_id: int,
-    patient_id: int,
-    *,
-    max_cycle: int | None = None,
-    max_chain: int | None = None,
-    abo_incompatible_titre_max: int | None = None,
-    new_donor: NewDonor | None = None,
-    changes: Sequence[Change] = (),
-    combine: bool = False,
+    session: Session, run_id: int, patient_id: int, question: Question
 ) -> PreparedExplanation:
-    """What :func:`explain_run` reads from the registry (its arguments and errors, but
-    for ConfigError from a re-run, raised when solving)."""
+    """What :func:`explain_run` reads from the registry to answer ``question`` (its
+    errors, but for ConfigError and InstanceError from a re-run, raised when solving)."""
+    q = question
     run = get_run(session, run_id)
     get_patient(session, patient_id)
     stored = stored_run(run)
@@ -285,23 +302,24 @@ def prepare_explanation(
     in_snapshot = key in stored.instance.patient_index
     asked = key if in_snapshot else None
     singles: list[JudgedChange] = []
-    if max_cycle is not None or max_chain is not None:
-        singles.append(JudgedChange(RelaxLimits(max_cycle, max_chain)))
+    if q.max_cycle is not None or q.max_chain is not None:
+        singles.append(JudgedChange(RelaxLimits(q.max_cycle, q.max_chain)))
     facts = RunFacts(session, run, stored.instance)
-    if abo_incompatible_titre_max is not None:
-        singles.append(facts.abo_incompatible(abo_incompatible_titre_max, asked))
+    titre = q.abo_incompatible_titre_max
+    if titre is not None:
+        singles.append(facts.abo_incompatible(titre, asked))
     together = list(singles)
-    if new_donor is not None:
-        singles.append(facts.new_donor(new_donor, asked))
+    if q.new_donor is not None:
+        singles.append(facts.new_donor(q.new_donor, asked))
         # together with ABO-incompatible transplants, the new donor's are accepted too
         together.append(
-            facts.new_donor(new_donor, asked, abo_incompatible_titre_max)
-            if combine and abo_incompatible_titre_max is not None
+            facts.new_donor(q.new_donor, asked, titre)
+            if q.combine and titre is not None
             else singles[-1]
         )
-    singles += (JudgedChange(c) for c in changes)
-    together += (JudgedChange(c) for c in changes)
-    combined = tuple(together) if combine and len(together) > 1 else ()
+    singles += (JudgedChange(c) for c in q.changes)
+    together += (JudgedChange(c) for c in q.changes)
+    combined = tuple(together) if q.combine and len(together) > 1 else ()
     return PreparedExplanation(stored, patient_id, in_snapshot, tuple(singles), combined)
 
 
@@ -344,14 +362,7 @@ def explain_run(
         a relaxed limit the solver refuses, or combined changes relaxing one limit to two
         values.
     """
-    return prepare_explanation(
-        session,
-        run_id,
-        patient_id,
-        max_cycle=max_cycle,
-        max_chain=max_chain,
-        abo_incompatible_titre_max=abo_incompatible_titre_max,
-        new_donor=new_donor,
-        changes=changes,
-        combine=combine,
-    ).solve()
+    question = Question(
+        max_cycle, max_chain, abo_incompatible_titre_max, new_donor, tuple(changes), combine
+    )
+    return prepare_explanation(session, run_id, patient_id, question).solve()

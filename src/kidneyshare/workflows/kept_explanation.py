@@ -18,7 +18,6 @@ typing), and library changes by their content (arcs in donor, patient order).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,9 +32,9 @@ from kidneyshare.registry.explanations import (
 )
 from kidneyshare.registry.pool import get_patient
 from kidneyshare.registry.runs import get_run
-from kidneyshare.workflows.explain_run import NewDonor, prepare_explanation
+from kidneyshare.workflows.explain_run import NewDonor, Question, prepare_explanation
 
-__all__ = ["FORMAT", "Question", "explanation_of"]
+__all__ = ["FORMAT", "Question", "explanation_of", "question_json"]
 
 FORMAT = 2
 """The version of the kept document (:meth:`.RunExplanation.record`); raise it when the
@@ -44,47 +43,25 @@ document or the reasoning behind it changes, so that older answers are not serve
 their canonical form."""
 
 
-@dataclass(frozen=True, slots=True)
-class Question:
-    """The what-if re-runs asked for with an explanation (none: the explanation alone),
-    as :func:`.explain_run` takes them: ``changes`` are library changes (their content is
-    the question), ``combine`` asks for one re-run with every change together."""
+def question_json(question: Question) -> dict[str, Any]:
+    """``question`` in canonical form (see the module notes), with :data:`FORMAT`.
 
-    max_cycle: int | None = None
-    max_chain: int | None = None
-    abo_incompatible_titre_max: int | None = None
-    new_donor: NewDonor | None = None
-    changes: tuple[Change, ...] = ()
-    combine: bool = False
-
-    @property
-    def count(self) -> int:
-        """How many changes the question asks about (limits count as one)."""
-        return (
-            (self.max_cycle is not None or self.max_chain is not None)
-            + (self.abo_incompatible_titre_max is not None)
-            + (self.new_donor is not None)
-            + len(self.changes)
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        """The question in canonical form (see the module notes).
-
-        Raises
-        ------
-        RecordInvalid
-            a new donor's value cannot be read (naming the service's parameter).
-        """
-        return {
-            "format": FORMAT,
-            "max_cycle": self.max_cycle,
-            "max_chain": self.max_chain,
-            "abo_incompatible_titre_max": self.abo_incompatible_titre_max,
-            "new_donor": None if self.new_donor is None else _donor_json(self.new_donor),
-            "changes": [_change_json(c) for c in self.changes],
-            # one change combined with nothing is that change
-            "combine": self.combine and self.count > 1,
-        }
+    Raises
+    ------
+    RecordInvalid
+        a new donor's value cannot be read (naming the service's parameter).
+    """
+    q = question
+    return {
+        "format": FORMAT,
+        "max_cycle": q.max_cycle,
+        "max_chain": q.max_chain,
+        "abo_incompatible_titre_max": q.abo_incompatible_titre_max,
+        "new_donor": None if q.new_donor is None else _donor_json(q.new_donor),
+        "changes": [_change_json(c) for c in q.changes],
+        # one change combined with nothing is that change
+        "combine": q.combine and q.count > 1,
+    }
 
 
 def _donor_json(donor: NewDonor) -> dict[str, Any]:
@@ -136,7 +113,7 @@ def explanation_of(
         as :func:`.explain_run` (nothing is kept then); RecordConflict also when another
         request computing the question has not answered within ``wait`` seconds.
     """
-    asked = question.to_json()
+    asked = question_json(question)
     key = question_key(asked)
     with sessions() as session:
         run = get_run(session, run_id)
@@ -152,17 +129,7 @@ def explanation_of(
 
     def compute() -> dict[str, Any]:
         with sessions() as session:  # read, then solve with no transaction open
-            prepared = prepare_explanation(
-                session,
-                run_id,
-                patient_id,
-                max_cycle=question.max_cycle,
-                max_chain=question.max_chain,
-                abo_incompatible_titre_max=question.abo_incompatible_titre_max,
-                new_donor=question.new_donor,
-                changes=question.changes,
-                combine=question.combine,
-            )
+            prepared = prepare_explanation(session, run_id, patient_id, question)
         return prepared.solve().record()
 
     stored = {**asked, "policy": policy}

@@ -26,11 +26,19 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from kidneyshare.compatibility import AboType, CompatibilityPolicy, DonorRecord, HlaTyping
+from kidneyshare.compatibility import (
+    AboType,
+    CompatibilityPolicy,
+    DonorRecord,
+    HlaTyping,
+    PatientRecord,
+    assess,
+)
+from kidneyshare.compatibility.abo import abo_compatibility
 from kidneyshare.errors import KidneyshareError
 from kidneyshare.formats import dump_native
 from kidneyshare.matching.explain import AddArcs, AddDonor, Change, accept_abo_incompatible
-from kidneyshare.model import Donor, DonorId, Instance, Patient, PatientId
+from kidneyshare.model import Arc, Donor, DonorId, Instance, Patient, PatientId
 from kidneyshare.registry.errors import RecordConflict, RecordInvalid
 from kidneyshare.registry.models import MatchingRun
 from kidneyshare.registry.runs import snapshot_digest
@@ -189,10 +197,15 @@ class RunFacts:
         ModelError
             ``titre_max`` is not a whole number >= 0.
         """
-        wider = self.rebuilt(CompatibilityPolicy(abo_incompatible_titre_max=titre_max))
-        change = accept_abo_incompatible(self.instance, wider.instance)
+        policy = CompatibilityPolicy(abo_incompatible_titre_max=titre_max)
+        wider = self.rebuilt(policy)
         label = f"accept ABO-incompatible transplants up to titre {titre_max}"
-        return JudgedChange(AddArcs(change.arcs, label), _unknown_titres(label, wider, patient))
+        within, notes = _within_files(label, self.instance, wider, policy, patient)
+        arcs = (*wider.instance.arcs, *within)
+        change = accept_abo_incompatible(self.instance, lambda _: arcs)
+        notes += _unknown_titres(label, wider, patient)
+        notes += _no_blood_group(label, self.instance, "no ABO-incompatible combination")
+        return JudgedChange(AddArcs(change.arcs, label), notes)
 
     def new_donor(
         self, donor: NewDonor, patient: str | None, titre_max: int | None = None
@@ -218,6 +231,9 @@ class RunFacts:
         policy = CompatibilityPolicy(abo_incompatible_titre_max=titre_max)
         built = self.rebuilt(policy, [record])
         arcs = tuple(a for a in built.instance.arcs if a.donor == NEW_DONOR_ID)
+        unknown = {p.id for p in built.patient_records if not _antibodies_known(p, built)}
+        left_out = sorted(a.patient for a in arcs if a.patient in unknown)
+        arcs = tuple(a for a in arcs if a.patient not in unknown)
         added = Donor(
             record.id, patient=record.patient, blood_group=record.abo.group, age=record.age
         )
@@ -234,10 +250,104 @@ class RunFacts:
                 f"(taken as negative, also with the {sensitised} patients who have "
                 "unacceptable antigens)"
             )
-        unknown = len(self.instance.patients) - len(built.patient_records)
-        if unknown:
-            notes.append(f"{label}: {unknown} patients have no recorded blood group (not judged)")
+        if left_out:
+            mine = f", {patient} among them" if patient in left_out else ""
+            notes.append(
+                f"{label}: {len(left_out)} patients read from pool files have no antibody "
+                "record in the registry (no HLA typing, unacceptable antigens or cPRA of 0), "
+                f"so the new donor's crossmatch with them cannot be judged and was not "
+                f"taken as negative: no arc to them ({_listed(left_out)}){mine}"
+            )
+        notes += _no_blood_group(label, self.instance, "no arc to them")
         return JudgedChange(AddDonor(added, arcs), tuple(notes))
+
+
+def _antibodies_known(patient: PatientRecord, pool: RebuiltSnapshot) -> bool:
+    """Whether a virtual crossmatch with ``patient`` can be judged from the registry. A
+    pool file gives arcs, not antibodies, so for a patient read from one an empty list of
+    unacceptable antigens says nothing, unless their HLA typing (a work-up) or a cPRA of
+    0 was recorded; a patient registered with facts has the antibodies recorded."""
+    if pool.imports.get(patient.id) is None:
+        return True
+    return patient.hla is not None or bool(patient.unacceptable) or patient.cpra == 0
+
+
+def _within_files(
+    label: str,
+    stored: Instance,
+    pool: RebuiltSnapshot,
+    policy: CompatibilityPolicy,
+    patient: str | None,
+) -> tuple[list[Arc], tuple[str, ...]]:
+    """ABO-incompatible combinations between people read from the same pool file, which
+    the snapshot takes from the file and so :func:`rebuild_snapshot` does not re-judge:
+    the arcs judged from the registry's facts, and notes on those that could not be.
+
+    Only a combination without an arc in the file whose blood groups are incompatible
+    under the plain rule and accepted under ``policy`` is in question (the file left an
+    ABO-compatible one out for another reason, which the facts cannot overrule). The file
+    does not say whether blood groups alone left it out: it is judged (ABO under
+    ``policy``, virtual crossmatch, the compatibility score as its weight, as for
+    registered people) when the patient's antibodies are known (:func:`_antibodies_known`)
+    and, if they have any, the donor's HLA typing too; otherwise it is left out and
+    counted in a note."""
+    in_file = {(a.donor, a.patient) for a in stored.arcs}
+    plain = CompatibilityPolicy()
+    judged: list[Arc] = []
+    unjudged: list[tuple[str, str]] = []
+    for p in pool.patient_records:
+        source = pool.imports.get(p.id)
+        if source is None:
+            continue
+        known = _antibodies_known(p, pool)
+        for d in pool.donor_records:
+            if pool.imports.get(d.id) != source or d.patient == p.id:
+                continue
+            titres = {"anti_a_titre": p.anti_a_titre, "anti_b_titre": p.anti_b_titre}
+            if (d.id, p.id) in in_file or abo_compatibility(
+                d.abo, p.abo, plain, **titres
+            ).compatible:
+                continue
+            verdict = assess(d, p, policy)
+            if not verdict.compatibility.abo.compatible:
+                continue  # refused by the titre rule: said by _unknown_titres
+            if not known or (d.hla is None and p.unacceptable):
+                unjudged.append((d.id, p.id))
+            elif verdict.is_arc and verdict.score is not None:
+                judged.append(Arc(d.id, p.id, weight=verdict.score.total))
+    notes = []
+    if judged:
+        notes.append(
+            f"{label}: {len(judged)} combinations between people read from the same pool "
+            "file, not arcs in the file, were judged from the facts recorded in the "
+            "registry (blood groups and antibodies), taking the file to have left them "
+            "out for their blood groups alone"
+        )
+    if unjudged:
+        theirs = [d for d, p in unjudged if p == patient]
+        mine = f"; for {patient}: {_listed(theirs)}" if theirs else ""
+        notes.append(
+            f"{label}: {len(unjudged)} ABO-incompatible combinations between people read "
+            "from the same pool file were not accepted: the file gives no arc and does not "
+            "say whether their blood groups alone left it out, and the registry has no "
+            "antibody record for the patient (no HLA typing, unacceptable antigens or cPRA "
+            f"of 0) or no HLA typing for the donor to judge the crossmatch by{mine}"
+        )
+    return judged, tuple(notes)
+
+
+def _no_blood_group(label: str, stored: Instance, consequence: str) -> tuple[str, ...]:
+    """A note on the run's people with no recorded blood group (pool files without
+    them, such as PrefLib's), whom nothing ABO can be judged for."""
+    patients = [p.id for p in stored.patients if p.blood_group is None]
+    donors = [d.id for d in stored.donors if d.blood_group is None]
+    if not patients and not donors:
+        return ()
+    return (
+        f"{label}: {len(patients)} patients and {len(donors)} donors of the run have no "
+        f"recorded blood group (read from a pool file without them), so {consequence} "
+        "could be judged for them",
+    )
 
 
 def _unknown_titres(label: str, pool: RebuiltSnapshot, patient: str | None) -> tuple[str, ...]:
