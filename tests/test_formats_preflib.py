@@ -17,6 +17,7 @@ from kidneyshare.formats.preflib import (
     read_preflib,
     write_preflib,
 )
+from kidneyshare.generators import generate_saidman
 from kidneyshare.model import Arc, BloodGroup, Donor, DonorId, Instance, Patient, PatientId
 
 # three pairs and one altruist, in the 2022 layout (shaped like 00036-00000011.wmd)
@@ -96,6 +97,21 @@ def test_old_layout_is_the_same_graph() -> None:
     assert arcs_of(old) == ARCS
     assert pool_key(old) == pool_key(parse_preflib(NEW))
     assert old.name == ""
+
+
+def test_lines_as_python_reads_numbers() -> None:
+    # lines read with array operations and lines read one by one give the same arcs
+    odd = NEW.replace("2,1,1.0", " 2 , +1 ,5_0e-1 ").replace("4,3,1.0", "٤,3,1.0")
+    assert arcs_of(parse_preflib(odd)) == ARCS - {("2", "1", 1.0)} | {("2", "1", 5.0)}
+    assert arcs_of(parse_preflib(NEW.replace("\n", "\r\n"))) == ARCS
+    assert arcs_of(parse_preflib(NEW.replace("\n", "\r"))) == ARCS
+
+
+def test_a_generated_pool_round_trips() -> None:
+    pool = generate_saidman(60, 6, seed=5)  # ids renumbered on the first trip
+    again = parse_preflib(dump_preflib(pool), dat_text=dump_preflib_dat(pool))
+    assert len(again.arcs) == len(pool.arcs)
+    assert parse_preflib(dump_preflib(again), dat_text=dump_preflib_dat(again)) == again
 
 
 def test_altruist_spelt_correctly() -> None:

@@ -3,25 +3,37 @@
 Private to :mod:`kidneyshare.formats`. A 10,000-pair pool has 28 million arcs; built or
 written one object at a time they take minutes and gigabytes. Writers take the pool's
 arcs as an :class:`~kidneyshare.model.ArcTable` (:func:`arc_table`) and format each
-distinct value once (:func:`value_codes`); readers hand columns of id codes and values
+distinct value once (:func:`distinct`); readers hand columns of id codes and values
 to the pool builder (:class:`ArcColumns`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from kidneyshare.model import ArcTable, Instance
 
-__all__ = ["ArcColumns", "FloatArray", "IntArray", "arc_table", "codes_of", "runs", "value_codes"]
+__all__ = [
+    "ArcColumns",
+    "Bytes",
+    "FloatArray",
+    "IntArray",
+    "arc_table",
+    "byte_texts",
+    "codes_of",
+    "distinct",
+    "runs",
+]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+Bytes = npt.NDArray[np.bytes_]
 
 
 @dataclass(slots=True)
@@ -62,19 +74,26 @@ def arc_table(instance: Instance) -> ArcTable:
     )
 
 
-def value_codes(values: FloatArray, text: Callable[[float], str]) -> tuple[list[str], IntArray]:
-    """Each distinct value's ``text`` and, for every value, the number of its text.
+def distinct(values: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], IntArray]:
+    """The distinct values and, for every value, the position of its own among them.
 
-    NaN (an unknown probability) is one value. Most pools have one weight, checked for
-    before the sort that finding distinct values takes.
+    Most columns hold one value (a pool's weights), checked for before the sort that
+    finding distinct values takes.
     """
-    if not len(values):
-        return [], np.zeros(0, np.int64)
-    first = values[:1]
-    if np.array_equal(values, np.broadcast_to(first, values.shape), equal_nan=True):
-        return [text(float(first[0]))], np.zeros(len(values), np.int64)
-    distinct, codes = np.unique(values, return_inverse=True)
-    return [text(v) for v in distinct.tolist()], codes.reshape(-1).astype(np.int64)
+    if len(values) and (values == values[0]).all():
+        return values[:1], np.zeros(len(values), np.int64)
+    found, inverse = np.unique(values, return_inverse=True)
+    return found, inverse.reshape(-1).astype(np.int64)
+
+
+def byte_texts(buf: npt.NDArray[np.uint8], begin: IntArray, end: IntArray) -> Bytes:
+    """``buf[begin[i]:end[i]]`` for each row (none longer than a few hundred bytes, none
+    holding a NUL byte) as a numpy ``S`` array."""
+    lengths = end - begin
+    width = max(int(lengths.max()), 1) if len(lengths) else 1
+    grid = np.take(buf, begin[:, None] + np.arange(width), mode="clip")
+    grid[np.arange(width) >= lengths[:, None]] = 0
+    return grid.view(f"S{width}").reshape(-1)
 
 
 def runs(*keys: IntArray) -> Iterator[tuple[int, int]]:

@@ -39,7 +39,17 @@ import numpy as np
 import numpy.typing as npt
 
 from kidneyshare.errors import FormatError
-from kidneyshare.formats._arcs import ArcColumns, FloatArray, IntArray, arc_table, codes_of, runs
+from kidneyshare.formats._arcs import (
+    ArcColumns,
+    Bytes,
+    FloatArray,
+    IntArray,
+    arc_table,
+    byte_texts,
+    codes_of,
+    distinct,
+    runs,
+)
 from kidneyshare.formats._files import StrPath, read_text, write_text
 from kidneyshare.formats._json import JsonFields, field, index, load_json
 from kidneyshare.formats._pool import PoolBuilder
@@ -200,8 +210,6 @@ def _blood_group(f: JsonFields, record: dict[str, Any], path: str) -> BloodGroup
 
 # -- arcs in dump_native's layout, read as columns -----------------------------------------
 
-Bytes = npt.NDArray[np.bytes_]
-
 _OPEN = '\n  "arcs": [\n'
 _CLOSE = "\n  ]\n}"
 _CHUNK = 1 << 24  # characters scanned at a time: the arrays of one chunk stay small
@@ -282,13 +290,10 @@ def _scan(text: str, begin: int, stop: int) -> _ScannedArcs | None:
 
 
 def _numbered(column: Bytes, known: dict[bytes, int]) -> IntArray:
-    """Each text's number in ``known`` (new texts are added): most columns hold one."""
-    if np.all(column == column[0]):
-        distinct, inverse = column[:1], np.zeros(len(column), np.int64)
-    else:
-        distinct, inverse = np.unique(column, return_inverse=True)
-    numbers = [known.setdefault(bytes(t), len(known)) for t in distinct.tolist()]
-    return np.asarray(numbers, dtype=np.int64)[inverse.reshape(-1)]
+    """Each text's number in ``known`` (new texts are added)."""
+    texts, inverse = distinct(column)
+    numbers = [known.setdefault(bytes(t), len(known)) for t in texts.tolist()]
+    return np.asarray(numbers, dtype=np.int64)[inverse]
 
 
 def _scan_lines(buf: npt.NDArray[np.uint8], last: bool) -> tuple[Bytes, ...] | None:
@@ -349,17 +354,12 @@ def _texts(
     end: IntArray,
     empty: bool | npt.NDArray[np.bool_] = True,
 ) -> Bytes | None:
-    """``buf[begin[i]:end[i]]`` for each row, as a numpy ``S`` array; ``None`` if a text
-    is empty where ``empty`` is false, or longer than :data:`_WIDEST`."""
+    """``buf[begin[i]:end[i]]`` for each row, or ``None`` if a text is empty where
+    ``empty`` is false, or longer than :data:`_WIDEST`."""
     lengths = end - begin
-    if not len(lengths):
-        return np.zeros(0, "S1")
-    width = max(int(lengths.max()), 1)
-    if width > _WIDEST or (lengths < np.where(empty, 0, 1)).any():
+    if len(lengths) and (lengths.max() > _WIDEST or (lengths < np.where(empty, 0, 1)).any()):
         return None
-    grid = np.take(buf, begin[:, None] + np.arange(width), mode="clip")
-    grid[np.arange(width) >= lengths[:, None]] = 0
-    return grid.view(f"S{width}").reshape(-1)
+    return byte_texts(buf, begin, end)
 
 
 def _scanned_columns(f: JsonFields, arcs: _ScannedArcs, builder: PoolBuilder) -> ArcColumns:
@@ -504,17 +504,13 @@ def _arc_lines(instance: Instance) -> Iterator[str]:
 def _endings(table: ArcTable) -> tuple[list[str], IntArray]:
     """The distinct ``, "weight": w[, "probability": q]}`` endings of the arc records,
     and each arc's number for its own."""
-    # -1 stands for "no probability" (NaN), which unique() would not take as one value
-    pairs = np.stack((table.weight, np.nan_to_num(table.probability, nan=-1.0)))
-    if (pairs == pairs[:, :1]).all():
-        distinct, inverse = pairs[:, :1], np.zeros(len(table), np.int64)
-    else:
-        distinct, inverse = np.unique(pairs, axis=1, return_inverse=True)
+    # one number for the pair; -1 stands for "no probability" (NaN is not one value)
+    pairs, inverse = distinct(table.weight + 1j * np.nan_to_num(table.probability, nan=-1.0))
     endings = []
-    for weight, probability in distinct.T.tolist():
-        given = "" if probability < 0 else f', "probability": {_json(probability)}'
-        endings.append(f', "weight": {_json(weight)}{given}}}')
-    return endings, inverse.reshape(-1).astype(np.int64)
+    for pair in pairs.tolist():
+        given = "" if pair.imag < 0 else f', "probability": {_json(pair.imag)}'
+        endings.append(f', "weight": {_json(pair.real)}{given}}}')
+    return endings, inverse
 
 
 def _json(value: object) -> str:

@@ -27,6 +27,12 @@ altruist rows the blood types disagree with the arcs in PrefLib's files, so they
 checked for form but not used. An empty blood-type or ``%Pra`` cell means unknown
 (kidneyshare writes one where the pool does not know the value).
 
+Large pools (a 10,000-pair pool has 38 million arc lines): arc lines of plain digits
+are read as columns with array operations (numpy), each distinct weight text once, and
+any other line as Python reads numbers, so the same lines are accepted and the same
+first error is reported as by a line-by-line reader; writing formats the lines of one
+source and weight in one piece.
+
 References
 ----------
 .. [1] N. Mattei and T. Walsh, "PrefLib: A Library for Preferences", ADT 2013;
@@ -42,13 +48,20 @@ from __future__ import annotations
 
 import math
 import os
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+
 from kidneyshare.errors import FormatError, ModelError
+from kidneyshare.formats._arcs import FloatArray, IntArray, arc_table, byte_texts, distinct, runs
 from kidneyshare.formats._files import StrPath, read_text, write_text
 from kidneyshare.formats._values import FRACTION, quote, text_number
-from kidneyshare.model import Arc, BloodGroup, Donor, DonorId, Instance, Patient, PatientId
+from kidneyshare.model import ArcTable, BloodGroup, Donor, DonorId, Instance, Patient, PatientId
 
 __all__ = [
     "DAT_HEADER",
@@ -84,7 +97,9 @@ class _Graph:
     """The ``.wmd`` read: vertex kinds, kept arcs and what the ``.dat`` is checked against."""
 
     altruist: list[bool]  # by vertex number; index 0 unused
-    arcs: list[Arc]
+    src: IntArray  # the kept arcs (dummy arcs dropped), 1-based vertex numbers
+    dst: IntArray
+    weight: FloatArray
     out_degree: list[int]  # arc lines from each vertex, dummy arcs included
     name: str
 
@@ -147,6 +162,7 @@ def parse_preflib(
     rows = _read_dat(dat_text, dat_source, graph) if dat_text is not None else None
     patients: list[Patient] = []
     donors: list[Donor] = []
+    patient_of = np.full(count + 1, -1, dtype=np.int64)  # vertex -> position in patients
     try:
         for vertex in range(1, count + 1):
             donor_id = DonorId(str(vertex))
@@ -155,11 +171,27 @@ def parse_preflib(
                 continue
             patient_group, donor_group, cpra = rows[vertex - 1] if rows else (None, None, None)
             patient_id = PatientId(str(vertex))
+            patient_of[vertex] = len(patients)
             patients.append(Patient(patient_id, patient_group, cpra))
             donors.append(Donor(donor_id, patient_id, donor_group))
-        return Instance(patients, donors, graph.arcs, graph.name)
+        arcs = ArcTable(
+            [d.id for d in donors],
+            [p.id for p in patients],
+            graph.src - 1,
+            patient_of[graph.dst],
+            graph.weight,
+        )
+        return Instance(patients, donors, arcs, graph.name)
     except ModelError as exc:
         raise FormatError(str(exc), source=source) from exc
+
+
+_ODD_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+"""Line breaks other than ``\\n`` that :meth:`str.splitlines` (the line numbering) knows."""
+
+_CHUNK_LINES = 1 << 18  # arc lines parsed at a time: the arrays of one chunk stay small
+_DIGITS = 15  # longest vertex id parsed with array operations (exact in float64 sums)
+_WIDEST = 64  # longest weight text parsed with array operations
 
 
 class _WmdReader:
@@ -167,11 +199,28 @@ class _WmdReader:
 
     def __init__(self, text: str, source: str) -> None:
         self.source = source
-        self.lines = text.splitlines()
-        end = len(self.lines)
-        while end and not self.lines[end - 1].strip():
+        if _ODD_BREAKS.search(text):
+            text = "\n".join(text.splitlines())
+        # Lines are found in the UTF-8 bytes (with numpy) and decoded when one is read:
+        # a pool of 10,000 pairs has 38 million lines, too many to hold as strings.
+        self.data = text.encode("utf-8")
+        self.buf = np.frombuffer(self.data, np.uint8)
+        self.breaks = np.flatnonzero(self.buf == ord("\n"))
+        end = len(self.breaks) + (0 if text.endswith("\n") or not text else 1)
+        while end and not self.line(end - 1).strip():
             end -= 1
         self.end = end  # trailing blank lines are not records
+
+    def start(self, number: int) -> int:
+        """Where line ``number`` (0-based) starts in :attr:`data`."""
+        return 0 if number == 0 else int(self.breaks[number - 1]) + 1
+
+    def stop(self, number: int) -> int:
+        """Where line ``number`` (0-based) ends in :attr:`data`, its break excluded."""
+        return int(self.breaks[number]) if number < len(self.breaks) else len(self.data)
+
+    def line(self, number: int) -> str:
+        return self.data[self.start(number) : self.stop(number)].decode("utf-8")
 
     def error(self, message: str, line: int | None) -> FormatError:
         return FormatError(
@@ -181,7 +230,7 @@ class _WmdReader:
     def read(self) -> _Graph:
         if not self.end:
             raise self.error("empty file: expected a PrefLib .wmd (a header, then arcs)", None)
-        if self.lines[0].startswith("#"):
+        if self.line(0).startswith("#"):
             altruist, first_arc, edges, edges_line, name = self._header_2022()
             base = 1
         else:
@@ -202,8 +251,7 @@ class _WmdReader:
         header: dict[str, tuple[str, int]] = {}
         labels: dict[int, tuple[str, int]] = {}
         number = 0
-        while number < self.end and self.lines[number].startswith("#"):
-            line = self.lines[number]
+        while number < self.end and (line := self.line(number)).startswith("#"):
             number += 1
             name, colon, value = line[1:].partition(":")
             name, value = name.strip(), value.strip()
@@ -263,7 +311,7 @@ class _WmdReader:
         return altruist, first_arc, edges, edges_line, title
 
     def _header_old(self) -> tuple[list[bool], int, int, int]:
-        first = self.lines[0]
+        first = self.line(0)
         counts = first.split(",")
         if len(counts) != 2:
             raise self.error(
@@ -280,7 +328,7 @@ class _WmdReader:
                     f"the file ends after {vertex - 1} vertex lines; expected {vertices}",
                     self.end,
                 )
-            line = self.lines[vertex]
+            line = self.line(vertex)
             number, comma, label = line.partition(",")
             if not comma or number.strip() != str(vertex):
                 raise self.error(
@@ -318,43 +366,34 @@ class _WmdReader:
                 "empty pool: the file declares 0 vertices; expected at least one",
                 edges_line,
             )
-        donors = [DonorId(str(v)) for v in range(vertices + 1)]
-        patients = [PatientId(str(v)) for v in range(vertices + 1)]
+        src, dst, weight, malformed = self._arc_columns(first_arc)
         shift = 1 - base  # to 1-based
-        out_degree = [0] * (vertices + 1)
-        stride = vertices + 1
-        seen: set[int] = set()
-        arcs: list[Arc] = []
-        lines = self.lines
-        for number in range(first_arc, self.end):
-            line = lines[number]
-            try:
-                s, d, w = line.split(",")
-                src = int(s) + shift
-                dst = int(d) + shift
-                weight = float(w)
-            except ValueError:
-                raise self._bad_arc(line, number + 1) from None
-            if not (1 <= src <= vertices and 1 <= dst <= vertices):
-                raise self._unknown_vertex(line, src, dst, vertices, base, number + 1)
-            if not 0.0 <= weight < math.inf:
-                raise self.error(
-                    f"expected a weight (a finite number >= 0) in arc {quote(line)}, "
-                    f"found {quote(w.strip())}",
-                    number + 1,
-                )
-            pair = src * stride + dst
-            if pair in seen:
-                raise self._repeated(line, src, dst, base, first_arc, number + 1)
-            seen.add(pair)
-            out_degree[src] += 1
-            if altruist[dst]:
-                continue  # the dummy arc into an altruist
-            try:
-                arcs.append(Arc(donors[src], patients[dst], weight))
-            except ModelError as exc:
-                raise self.error(str(exc), number + 1) from exc
+        src += shift
+        dst += shift
+        # The first line in error, as a line-by-line reader would find it: a line that is
+        # not src,dst,weight, names no vertex or has a bad weight, or repeats an earlier arc.
+        refused = (
+            malformed
+            | (src < 1)
+            | (src > vertices)
+            | (dst < 1)
+            | (dst > vertices)
+            | ~((weight >= 0) & (weight < math.inf))
+        )
         found = self.end - first_arc
+        row = int(np.argmax(refused)) if refused.any() else found
+        names = [str(v) for v in range(vertices + 1)]
+        before = ArcTable(names, names, src[:row], dst[:row], weight[:row])
+        repeat = before.duplicate()
+        if repeat is not None:
+            first = before.position(str(src[repeat]), str(dst[repeat]))
+            arc = f"{src[repeat] - shift},{dst[repeat] - shift}"
+            raise self.error(
+                f"the arc {arc} appears twice (first on line {first_arc + (first or 0) + 1})",
+                first_arc + repeat + 1,
+            )
+        if row < found:
+            raise self._refused(row, first_arc, src, dst, malformed, vertices, base)
         if found > edges:
             raise self.error(
                 f"more arc lines than NUMBER EDGES: expected {edges} arcs (line {edges_line}), "
@@ -367,7 +406,98 @@ class _WmdReader:
                 "is the file truncated?",
                 self.end,
             )
-        return _Graph(altruist, arcs, out_degree, name)
+        out_degree = np.bincount(src, minlength=vertices + 1).tolist()
+        kept = ~np.asarray(altruist)[dst]  # arcs into an altruist are PrefLib's dummies
+        return _Graph(altruist, src[kept], dst[kept], weight[kept], out_degree, name)
+
+    def _refused(
+        self,
+        row: int,
+        first_arc: int,
+        src: IntArray,
+        dst: IntArray,
+        malformed: npt.NDArray[np.bool_],
+        vertices: int,
+        base: int,
+    ) -> FormatError:
+        """The error of the arc line in ``row``, which is malformed, names no vertex or
+        has a bad weight."""
+        number = first_arc + row + 1
+        line = self.line(first_arc + row)
+        if malformed[row]:
+            return self._bad_arc(line, number)
+        s, d = int(src[row]), int(dst[row])
+        if not (1 <= s <= vertices and 1 <= d <= vertices):
+            return self._unknown_vertex(line, s, d, vertices, base, number)
+        return self.error(
+            f"expected a weight (a finite number >= 0) in arc {quote(line)}, "
+            f"found {quote(line.split(',')[2].strip())}",
+            number,
+        )
+
+    def _arc_columns(
+        self, first_arc: int
+    ) -> tuple[IntArray, IntArray, FloatArray, npt.NDArray[np.bool_]]:
+        """Source, destination and weight of the arc lines as written, and which lines
+        are not ``src,dst,weight`` (their values are then 0)."""
+        parts = [
+            self._arc_chunk(first, min(first + _CHUNK_LINES, self.end))
+            for first in range(first_arc, self.end, _CHUNK_LINES)
+        ]
+        if not parts:
+            empty = np.zeros(0, np.int64)
+            return empty, empty.copy(), np.zeros(0), np.zeros(0, dtype=bool)
+        src, dst, weight, malformed = (
+            np.concatenate(column) for column in zip(*parts, strict=True)
+        )
+        return src, dst, weight, malformed
+
+    def _arc_chunk(
+        self, first: int, end: int
+    ) -> tuple[IntArray, IntArray, FloatArray, npt.NDArray[np.bool_]]:
+        """:meth:`_arc_columns` of lines ``first`` to ``end - 1``.
+
+        Lines of digits, a comma, digits, a comma and a weight are read with array
+        operations, each distinct weight text once; any other line as ``int``, ``int``,
+        ``float`` of its three comma-separated parts, as Python reads them.
+        """
+        begin = self.start(first)
+        buf = self.buf[begin : self.stop(end - 1)]
+        stops = np.append(self.breaks[first : end - 1], begin + len(buf)) - begin
+        starts = np.concatenate(([0], stops[:-1] + 1))
+        commas = np.flatnonzero(buf == ord(","))
+        count = np.bincount(np.searchsorted(stops, commas), minlength=len(stops))
+        at = np.minimum(np.cumsum(count) - count, max(len(commas) - 2, 0))
+        plain = count == 2
+        c1 = np.where(plain, commas[at] if len(commas) else 0, starts)
+        c2 = np.where(plain, commas[at + 1] if len(commas) > 1 else 0, starts)
+        plain &= (
+            _between(c1 - starts, 1, _DIGITS)
+            & _between(c2 - c1 - 1, 1, _DIGITS)
+            & _between(stops - c2 - 1, 1, _WIDEST)
+        )
+        # control (but the line breaks) or non-ASCII bytes
+        odd = np.flatnonzero(((buf < 0x20) & (buf != ord("\n"))) | (buf >= 0x80))
+        plain[np.searchsorted(stops, odd)] = False
+        src, digits = _number(buf, starts, c1)
+        dst, more_digits = _number(buf, c1 + 1, c2)
+        plain &= digits & more_digits
+        src[~plain] = 0
+        dst[~plain] = 0
+        weight = np.zeros(len(stops))
+        malformed = ~plain
+        chosen = np.flatnonzero(plain)
+        texts, codes = distinct(byte_texts(buf, c2[chosen] + 1, stops[chosen]))
+        values = [text_number(t.decode("ascii")) for t in texts.tolist()]
+        numbers = np.array([0.0 if v is None else v for v in values], dtype=np.float64)
+        weight[chosen] = numbers[codes]
+        malformed[chosen] = np.array([v is None for v in values], dtype=bool)[codes]
+        for row in np.flatnonzero(~plain).tolist():  # rare: spaces, signs, other digits ...
+            parsed = _parse_arc(self.line(first + row))
+            if parsed is not None:
+                src[row], dst[row], weight[row] = parsed
+                malformed[row] = False
+        return src, dst, weight, malformed
 
     def _bad_arc(self, line: str, number: int) -> FormatError:
         fields = [part.strip() for part in line.split(",")]
@@ -399,18 +529,35 @@ class _WmdReader:
             number,
         )
 
-    def _repeated(
-        self, line: str, src: int, dst: int, base: int, first_arc: int, number: int
-    ) -> FormatError:
-        shift = 1 - base
-        first = number
-        for earlier in range(first_arc, number - 1):
-            s, d, _ = self.lines[earlier].split(",")
-            if int(s) + shift == src and int(d) + shift == dst:
-                first = earlier + 1
-                break
-        arc = f"{src - shift},{dst - shift}"
-        return self.error(f"the arc {arc} appears twice (first on line {first})", number)
+
+_LIMIT = 1 << 62  # vertex ids beyond this are kept at it (they name no vertex either way)
+
+
+def _parse_arc(line: str) -> tuple[int, int, float] | None:
+    """``src,dst,weight`` read as Python reads numbers, or ``None`` if it is not that."""
+    try:
+        s, d, w = line.split(",")
+        return max(-_LIMIT, min(int(s), _LIMIT)), max(-_LIMIT, min(int(d), _LIMIT)), float(w)
+    except ValueError:
+        return None
+
+
+def _between(values: IntArray, low: int, high: int) -> npt.NDArray[np.bool_]:
+    return (values >= low) & (values <= high)
+
+
+def _number(
+    buf: npt.NDArray[np.uint8], begin: IntArray, end: IntArray
+) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+    """``buf[begin[i]:end[i]]`` read as a decimal number, and whether it is digits only;
+    rows longer than :data:`_DIGITS` give nonsense, and are not used."""
+    width = int(np.clip((end - begin).max(), 1, _DIGITS)) if len(end) else 1
+    places = np.arange(width - 1, -1, -1)
+    at = end[:, None] - 1 - places  # right-aligned: the last digit is the units
+    digits = np.take(buf, at, mode="clip") - np.uint8(ord("0"))  # not a digit: above 9
+    digits[at < begin[:, None]] = 0
+    values: IntArray = digits.astype(np.int64) @ (10**places)
+    return values, np.asarray((digits <= 9).all(axis=1))
 
 
 _Row = tuple[BloodGroup | None, BloodGroup | None, float | None]
@@ -528,17 +675,33 @@ def _numbering(instance: Instance) -> _Numbering:
     return _Numbering(pairs, altruists, of_donor, of_patient)
 
 
-def _arc_lines(instance: Instance, numbering: _Numbering) -> list[tuple[int, int, float]]:
-    """Every arc line, dummy arcs from each pair to each altruist included, sorted."""
-    arcs = [
-        (numbering.of_donor[a.donor], numbering.of_patient[a.patient], float(a.weight))
-        for a in instance.arcs
-    ]
-    first_altruist = len(numbering.pairs) + 1
-    for pair in range(1, first_altruist):
-        arcs.extend((pair, alt, 0.0) for alt in range(first_altruist, numbering.vertices + 1))
-    arcs.sort()
-    return arcs
+def _arc_lines(instance: Instance, numbering: _Numbering) -> Iterator[str]:
+    """Every arc line, dummy arcs from each pair to each altruist included, sorted by
+    source and destination; the lines of a source that share a weight in one piece."""
+    src, dst = _vertices(instance, numbering)
+    pairs, vertices = len(numbering.pairs), numbering.vertices
+    altruists = vertices - pairs
+    src = np.concatenate((src, np.repeat(np.arange(1, pairs + 1), altruists)))
+    dst = np.concatenate((dst, np.tile(np.arange(pairs + 1, vertices + 1), pairs)))
+    weight = np.concatenate((arc_table(instance).weight, np.zeros(pairs * altruists)))
+    # a generated pool's arcs are in order already: the sort then merges two runs
+    order = np.argsort(src * (vertices + 1) + dst, kind="stable")
+    src, dst = src[order], dst[order]
+    weights, code = distinct(weight[order])
+    texts = [repr(w) for w in weights.tolist()]
+    names = [str(v) for v in range(vertices + 1)]
+    for begin, end in runs(src, code):
+        start, ending = names[src[begin]], texts[code[begin]]
+        lines = f",{ending}\n{start},".join(map(names.__getitem__, dst[begin:end].tolist()))
+        yield f"{start},{lines},{ending}\n"
+
+
+def _vertices(instance: Instance, numbering: _Numbering) -> tuple[IntArray, IntArray]:
+    """The vertex numbers of each arc's donor and patient."""
+    table = arc_table(instance)
+    donor = np.array([numbering.of_donor[d] for d in table.donors], dtype=np.int64)
+    patient = np.array([numbering.of_patient[p] for p in table.patients], dtype=np.int64)
+    return donor[table.donor], patient[table.patient]
 
 
 def dump_preflib(instance: Instance, *, file_name: str = "", dat_name: str = "") -> str:
@@ -562,6 +725,11 @@ def dump_preflib(instance: Instance, *, file_name: str = "", dat_name: str = "")
     ----------
     .. [1] PrefLib dataset 00036 "kidney", https://www.preflib.org/dataset/00036
     """
+    return "".join(_wmd_pieces(instance, file_name, dat_name))
+
+
+def _wmd_pieces(instance: Instance, file_name: str, dat_name: str) -> Iterator[str]:
+    """The text of :func:`dump_preflib` in pieces, checked before the first is made."""
     named = (("pool name", instance.name), ("file name", file_name), ("dat name", dat_name))
     for label, value in named:
         if value and value.splitlines() != [value]:
@@ -570,20 +738,19 @@ def dump_preflib(instance: Instance, *, file_name: str = "", dat_name: str = "")
                 source=instance.name or "<instance>",
             )
     numbering = _numbering(instance)
-    arcs = _arc_lines(instance, numbering)
+    pairs = len(numbering.pairs)
+    edges = len(instance.arcs) + pairs * len(numbering.altruists)
     values = {"FILE NAME": file_name, "TITLE": instance.name, "DATA TYPE": "wmd"}
     values["RELATED FILES"] = dat_name
     lines = [f"# {key}: {values.get(key, '')}" for key in _HEADER_KEYS]
     lines.append(f"# NUMBER ALTERNATIVES: {numbering.vertices}")
-    lines.append(f"# NUMBER EDGES: {len(arcs)}")
-    pairs = len(numbering.pairs)
+    lines.append(f"# NUMBER EDGES: {edges}")
     lines.extend(f"# {_NAME_KEY} {v}: {_PAIR_LABEL} {v}" for v in range(1, pairs + 1))
     lines.extend(
         f"# {_NAME_KEY} {v}: {_ALTRUIST_LABELS[0]} {v}"
         for v in range(pairs + 1, numbering.vertices + 1)
     )
-    lines.extend(f"{src},{dst},{weight!r}" for src, dst, weight in arcs)
-    return "\n".join(lines) + "\n"
+    return chain(["\n".join(lines) + "\n"], _arc_lines(instance, numbering))
 
 
 def dump_preflib_dat(instance: Instance) -> str:
@@ -601,9 +768,9 @@ def dump_preflib_dat(instance: Instance) -> str:
         as :func:`dump_preflib`.
     """
     numbering = _numbering(instance)
-    degree = [0] * (numbering.vertices + 1)
-    for src, _, _ in _arc_lines(instance, numbering):
-        degree[src] += 1
+    src, _ = _vertices(instance, numbering)
+    degree = np.bincount(src, minlength=numbering.vertices + 1)
+    degree[1 : len(numbering.pairs) + 1] += len(numbering.altruists)  # the dummy arcs
     lines = [",".join(DAT_HEADER)]
     for vertex, (patient, donor) in enumerate(numbering.pairs, start=1):
         cpra = "" if patient.cpra is None else repr(float(patient.cpra))
@@ -678,10 +845,7 @@ def write_preflib(instance: Instance, path: StrPath, *, dat: bool = True) -> Non
     """
     dat_file = dat_path_for(path)
     wmd_name = Path(path).name.removesuffix(".gz")
-    write_text(
-        path,
-        dump_preflib(instance, file_name=wmd_name, dat_name=dat_file.name if dat else ""),
-    )
+    write_text(path, _wmd_pieces(instance, wmd_name, dat_file.name if dat else ""))
     if dat:
         write_text(dat_file, dump_preflib_dat(instance))
 
