@@ -51,6 +51,7 @@ def test_public_api_is_pinned() -> None:
             "read_glasgow",
             "read_glasgow_xml",
             "read_instance",
+            "read_instance_format",
             "read_native",
             "read_preflib",
             "write_glasgow",

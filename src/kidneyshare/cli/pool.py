@@ -23,12 +23,10 @@ from kidneyshare.errors import ConfigError
 from kidneyshare.formats import (
     FORMATS,
     dat_path_for,
-    detect_format,
     dump_instance,
-    read_instance,
+    read_instance_format,
     write_instance,
 )
-from kidneyshare.formats._files import read_text
 from kidneyshare.generators import altruists_from_fraction, generate_saidman
 from kidneyshare.generators.delorme import generate_delorme
 from kidneyshare.model import Instance, describe
@@ -54,9 +52,8 @@ def _counts(instance: Instance) -> str:
 
 def _read(path: Path) -> tuple[Instance, str]:
     """The pool in ``path`` and the format it was found in."""
-    instance = read_instance(path)
-    text, source = read_text(path)
-    return instance, detect_format(text, source)
+    with working(f"Reading {path}"):
+        return read_instance_format(path)
 
 
 def _companion(path: Path) -> Path | None:
@@ -77,7 +74,8 @@ def _write(instance: Instance, output: Path, format_name: str) -> None:
             )
         typer.echo(dump_instance(instance, format_name), nl=False)
         return
-    write_instance(instance, output, format_name)
+    with working(f"Writing {output}"):
+        write_instance(instance, output, format_name)
     also = f" and {dat_path_for(output)}" if format_name == "preflib" else ""
     info(f"wrote {_counts(instance)} to {output}{also} ({format_name})")
 

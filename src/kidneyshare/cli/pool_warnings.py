@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from kidneyshare.model import Instance
+from kidneyshare.model.statistics import arc_ends
 
 __all__ = ["pool_warnings"]
 
@@ -48,34 +51,43 @@ def pool_warnings(instance: Instance) -> list[str]:
     list[str]
         empty when there is nothing to report.
     """
-    paired_with = {d.id: d.patient for d in instance.donors}
-    receives: set[str] = set()
-    gives: set[str] = set()  # pair (patient) ids and altruist donor ids
-    own: list[str] = []
-    for arc in instance.arcs:
-        source = paired_with[arc.donor]
-        if source == arc.patient:
-            own.append(f"{arc.donor}->{arc.patient}")
-            continue
-        receives.add(arc.patient)
-        gives.add(arc.donor if source is None else source)
+    source, patient, donor = arc_ends(instance)
+    own = source == patient
+    receives = np.zeros(len(instance.patients), dtype=bool)
+    receives[patient[~own]] = True
+    gives = np.zeros(len(instance.patients), dtype=bool)  # pairs with an arc out
+    gives[source[~own & (source >= 0)]] = True
+    donor_gives = np.zeros(len(instance.donors), dtype=bool)
+    donor_gives[donor[~own]] = True
+    own_arcs = [
+        f"{instance.donors[d].id}->{instance.patients[p].id}"
+        for d, p in zip(donor[own].tolist(), patient[own].tolist(), strict=True)
+    ]
 
     warnings: list[str] = []
-    unreachable = [p.id for p in instance.patients if p.id not in receives]
+    unreachable = [
+        p.id for p, arc_in in zip(instance.patients, receives, strict=True) if not arc_in
+    ]
     if unreachable:
         warnings.append(
             f"{_plural(len(unreachable), 'pair has', 'pairs have')} no compatible donor in "
             f"the pool (no arc in) and cannot be matched: {_listed(unreachable)}"
         )
-    if own:
+    if own_arcs:
         warnings.append(
-            f"{_plural(len(own), 'donor is', 'donors are')} compatible with their own "
-            f"patient (a direct transplant, not used in exchanges): {_listed(own)}"
+            f"{_plural(len(own_arcs), 'donor is', 'donors are')} compatible with their own "
+            f"patient (a direct transplant, not used in exchanges): {_listed(own_arcs)}"
         )
     isolated: list[str] = [
-        p.id for p in instance.patients if p.id not in receives and p.id not in gives
+        p.id
+        for p, arc_in, arc_out in zip(instance.patients, receives, gives, strict=True)
+        if not arc_in and not arc_out
     ]
-    isolated += [a.donor.id for a in instance.altruists if a.donor.id not in gives]
+    isolated += [
+        d.id
+        for d, arc_out in zip(instance.donors, donor_gives, strict=True)
+        if d.patient is None and not arc_out
+    ]
     if isolated:
         warnings.append(
             f"{_plural(len(isolated), 'vertex is', 'vertices are')} isolated (no arc in or "

@@ -158,7 +158,8 @@ def solve_command(
         levels=levels or None,
     )
     source = os.fspath(instance)
-    pool = read_instance(instance)
+    with working(f"Reading {source}"):
+        pool = read_instance(instance)
     with working(f"Solving {source}: {len(pool.patients)} pairs, {len(pool.altruists)} altruists"):
         result = solve(pool, config)
     report = verify(pool, config, result)

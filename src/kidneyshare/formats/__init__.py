@@ -79,6 +79,7 @@ __all__ = [
     "read_glasgow",
     "read_glasgow_xml",
     "read_instance",
+    "read_instance_format",
     "read_native",
     "read_preflib",
     "write_glasgow",
@@ -239,10 +240,16 @@ def read_instance(path: StrPath) -> Instance:
     FormatError
         as :func:`parse_instance`, naming the file at fault.
     """
+    return read_instance_format(path)[0]
+
+
+def read_instance_format(path: StrPath) -> tuple[Instance, str]:
+    """:func:`read_instance`, with the name of the format the file was found in (the
+    file is read once)."""
     text, source = read_text(path)
     fmt, document = _sniff(text, source)
     dat = preflib._read_companion(path) if fmt == "preflib" else None
-    return _parse(fmt, text, source, document, dat)
+    return _parse(fmt, text, source, document, dat), fmt
 
 
 def dump_instance(instance: Instance, format: str) -> str:

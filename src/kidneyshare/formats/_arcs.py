@@ -2,7 +2,7 @@
 
 Private to :mod:`kidneyshare.formats`. A 10,000-pair pool has 28 million arcs; built or
 written one object at a time they take minutes and gigabytes. Writers take the pool's
-arcs as an :class:`~kidneyshare.model.ArcTable` (:func:`arc_table`) and format each
+arcs as an :class:`~kidneyshare.model.ArcTable` (``Instance.arc_table()``) and format each
 distinct value once (:func:`distinct`); readers hand columns of id codes and values
 to the pool builder (:class:`ArcColumns`).
 """
@@ -17,14 +17,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from kidneyshare.model import ArcTable, Instance
-
 __all__ = [
     "ArcColumns",
     "Bytes",
     "FloatArray",
     "IntArray",
-    "arc_table",
     "byte_texts",
     "codes_of",
     "distinct",
@@ -51,27 +48,6 @@ class ArcColumns:
     patient: IntArray
     weight: FloatArray
     probability: FloatArray
-
-
-def arc_table(instance: Instance) -> ArcTable:
-    """The pool's arcs as columns: its own table, or one built from its tuple of arcs
-    (donors and patients numbered in record order)."""
-    arcs = instance.arcs
-    if isinstance(arcs, ArcTable):
-        return arcs
-    donors = {d.id: i for i, d in enumerate(instance.donors)}
-    patients = {p.id: i for i, p in enumerate(instance.patients)}
-    n = len(arcs)
-    return ArcTable(
-        list(donors),
-        list(patients),
-        np.fromiter((donors[a.donor] for a in arcs), np.int64, n),
-        np.fromiter((patients[a.patient] for a in arcs), np.int64, n),
-        np.fromiter((a.weight for a in arcs), np.float64, n),
-        np.fromiter(
-            (np.nan if a.probability is None else a.probability for a in arcs), np.float64, n
-        ),
-    )
 
 
 def distinct(values: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], IntArray]:

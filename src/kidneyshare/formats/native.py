@@ -44,7 +44,6 @@ from kidneyshare.formats._arcs import (
     Bytes,
     FloatArray,
     IntArray,
-    arc_table,
     byte_texts,
     codes_of,
     distinct,
@@ -485,7 +484,7 @@ def _pieces(instance: Instance) -> Iterator[str]:
 def _arc_lines(instance: Instance) -> Iterator[str]:
     """The arc records, one a line, joined by commas: the same record text as
     ``json.dumps`` gives, each id and distinct value formatted once."""
-    table = arc_table(instance)
+    table = instance.arc_table()
     starts = [f'    {{"donor": {_json(d)}, "patient": ' for d in table.donors]
     patients = [_json(p) for p in table.patients]
     endings, ending = _endings(table)

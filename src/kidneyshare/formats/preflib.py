@@ -58,7 +58,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kidneyshare.errors import FormatError, ModelError
-from kidneyshare.formats._arcs import FloatArray, IntArray, arc_table, byte_texts, distinct, runs
+from kidneyshare.formats._arcs import FloatArray, IntArray, byte_texts, distinct, runs
 from kidneyshare.formats._files import StrPath, read_text, write_text
 from kidneyshare.formats._values import FRACTION, quote, text_number
 from kidneyshare.model import ArcTable, BloodGroup, Donor, DonorId, Instance, Patient, PatientId
@@ -678,12 +678,13 @@ def _numbering(instance: Instance) -> _Numbering:
 def _arc_lines(instance: Instance, numbering: _Numbering) -> Iterator[str]:
     """Every arc line, dummy arcs from each pair to each altruist included, sorted by
     source and destination; the lines of a source that share a weight in one piece."""
-    src, dst = _vertices(instance, numbering)
+    table = instance.arc_table()
+    src, dst = _vertices(table, numbering)
     pairs, vertices = len(numbering.pairs), numbering.vertices
     altruists = vertices - pairs
     src = np.concatenate((src, np.repeat(np.arange(1, pairs + 1), altruists)))
     dst = np.concatenate((dst, np.tile(np.arange(pairs + 1, vertices + 1), pairs)))
-    weight = np.concatenate((arc_table(instance).weight, np.zeros(pairs * altruists)))
+    weight = np.concatenate((table.weight, np.zeros(pairs * altruists)))
     # a generated pool's arcs are in order already: the sort then merges two runs
     order = np.argsort(src * (vertices + 1) + dst, kind="stable")
     src, dst = src[order], dst[order]
@@ -696,9 +697,8 @@ def _arc_lines(instance: Instance, numbering: _Numbering) -> Iterator[str]:
         yield f"{start},{lines},{ending}\n"
 
 
-def _vertices(instance: Instance, numbering: _Numbering) -> tuple[IntArray, IntArray]:
+def _vertices(table: ArcTable, numbering: _Numbering) -> tuple[IntArray, IntArray]:
     """The vertex numbers of each arc's donor and patient."""
-    table = arc_table(instance)
     donor = np.array([numbering.of_donor[d] for d in table.donors], dtype=np.int64)
     patient = np.array([numbering.of_patient[p] for p in table.patients], dtype=np.int64)
     return donor[table.donor], patient[table.patient]
@@ -768,7 +768,7 @@ def dump_preflib_dat(instance: Instance) -> str:
         as :func:`dump_preflib`.
     """
     numbering = _numbering(instance)
-    src, _ = _vertices(instance, numbering)
+    src, _ = _vertices(instance.arc_table(), numbering)
     degree = np.bincount(src, minlength=numbering.vertices + 1)
     degree[1 : len(numbering.pairs) + 1] += len(numbering.altruists)  # the dummy arcs
     lines = [",".join(DAT_HEADER)]

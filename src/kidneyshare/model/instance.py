@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from kidneyshare.errors import InstanceError
 from kidneyshare.model.arc import Arc
 from kidneyshare.model.arc_table import ArcTable
@@ -142,6 +144,27 @@ class Instance:
             object.__setattr__(self, "_arc_index", {(a.donor, a.patient): a for a in self.arcs})
         assert self._arc_index is not None
         return self._arc_index.get((donor_id, patient_id))
+
+    def arc_table(self) -> ArcTable:
+        """The arcs as columns: ``arcs`` itself when it is an :class:`ArcTable`, else a
+        table over the pool's donors and patients in record order (arcs in their order)."""
+        if isinstance(self.arcs, ArcTable):
+            return self.arcs
+        donors = {d.id: i for i, d in enumerate(self.donors)}
+        patients = {p.id: i for i, p in enumerate(self.patients)}
+        n = len(self.arcs)
+        return ArcTable(
+            list(donors),
+            list(patients),
+            np.fromiter((donors[a.donor] for a in self.arcs), np.int64, n),
+            np.fromiter((patients[a.patient] for a in self.arcs), np.int64, n),
+            np.fromiter((a.weight for a in self.arcs), np.float64, n),
+            np.fromiter(
+                (np.nan if a.probability is None else a.probability for a in self.arcs),
+                np.float64,
+                n,
+            ),
+        )
 
     def donors_of(self, patient_id: str) -> tuple[Donor, ...]:
         return self._donors_of.get(PatientId(patient_id), ())

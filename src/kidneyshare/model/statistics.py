@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 from kidneyshare.model.blood import BloodGroup
 from kidneyshare.model.instance import Instance
-from kidneyshare.model.people import DonorId, PatientId
+
+IntArray = npt.NDArray[np.int64]
 
 __all__ = [
     "CPRA_HIGH",
@@ -15,6 +19,7 @@ __all__ = [
     "BloodGroupCounts",
     "CpraBands",
     "PoolStatistics",
+    "arc_ends",
     "describe",
 ]
 
@@ -123,6 +128,19 @@ class PoolStatistics:
     mean_out_degree: float
 
 
+def arc_ends(instance: Instance) -> tuple[IntArray, IntArray, IntArray]:
+    """For each arc (as columns): the number of its donor's paired patient (-1 for an
+    altruist), of its patient, and of its donor, numbered in the pool's record order."""
+    table = instance.arc_table()
+    patient_number = {p.id: i for i, p in enumerate(instance.patients)}
+    donor_number = {d.id: i for i, d in enumerate(instance.donors)}
+    paired = {d.id: -1 if d.patient is None else patient_number[d.patient] for d in instance.donors}
+    source = np.array([paired[d] for d in table.donors], dtype=np.int64)
+    patient = np.array([patient_number[p] for p in table.patients], dtype=np.int64)
+    donor = np.array([donor_number[d] for d in table.donors], dtype=np.int64)
+    return source[table.donor], patient[table.patient], donor[table.donor]
+
+
 def describe(instance: Instance) -> PoolStatistics:
     """Count what a pool holds and how richly it is connected.
 
@@ -148,27 +166,19 @@ def describe(instance: Instance) -> PoolStatistics:
     >>> s.pair_arcs, s.altruist_arcs, s.density, s.pairs_without_donor
     (1, 2, 0.5, 0)
     """
-    source_of: dict[DonorId, PatientId | None] = {d.id: d.patient for d in instance.donors}
     pairs = len(instance.patients)
-    altruists = sum(1 for p in source_of.values() if p is None)
-    several_donors = len(source_of) - altruists > pairs
-    pair_arc_set: set[tuple[PatientId, PatientId]] = set()
-    pair_arc_count = altruist_arcs = own_donor_arcs = 0
-    reached: set[PatientId] = set()
-    for arc in instance.arcs:
-        source = source_of[arc.donor]
-        if source is None:
-            altruist_arcs += 1
-            reached.add(arc.patient)
-        elif source == arc.patient:
-            own_donor_arcs += 1
-        else:
-            reached.add(arc.patient)
-            if several_donors:
-                pair_arc_set.add((source, arc.patient))
-            else:
-                pair_arc_count += 1
-    pair_arcs = len(pair_arc_set) if several_donors else pair_arc_count
+    altruists = sum(1 for d in instance.donors if d.patient is None)
+    several_donors = len(instance.donors) - altruists > pairs
+    source, patient, _ = arc_ends(instance)
+    from_altruist = source < 0
+    own = source == patient
+    between_pairs = ~from_altruist & ~own
+    pair_arcs = int(between_pairs.sum())
+    if several_donors:  # two donors of one pair giving to the same patient: one pair arc
+        pair_arcs = len(np.unique(source[between_pairs] * pairs + patient[between_pairs]))
+    altruist_arcs = int(from_altruist.sum())
+    own_donor_arcs = int(own.sum())
+    reached = len(np.unique(patient[~own]))
     return PoolStatistics(
         pairs=pairs,
         altruists=altruists,
@@ -181,7 +191,7 @@ def describe(instance: Instance) -> PoolStatistics:
         patient_blood_groups=BloodGroupCounts.of(p.blood_group for p in instance.patients),
         donor_blood_groups=BloodGroupCounts.of(d.blood_group for d in instance.donors),
         cpra_bands=CpraBands.of(p.cpra for p in instance.patients),
-        pairs_without_donor=pairs - len(reached),
+        pairs_without_donor=pairs - reached,
         mean_in_degree=(pair_arcs + altruist_arcs) / pairs if pairs else 0.0,
         mean_out_degree=pair_arcs / pairs if pairs else 0.0,
     )
