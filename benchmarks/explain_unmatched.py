@@ -8,10 +8,11 @@ patient is explained, alternately through ``kidneyshare run explain RUN PATIENT 
 and ``GET /runs/{id}/explain/{patient}`` (computed once, kept), and read back through
 the other (from the kept explanation). Each reason is checked against the run's
 snapshot with searches that share no code with ``matching.explain``: it must be specific
-(not ``unknown``), exact, and true (no donor gives to a ``no-compatible-donor`` patient;
+(not ``unknown``) and true (no donor gives to a ``no-compatible-donor`` patient;
 the shortest cycle and chain of an ``only-long-exchanges`` patient are over the limits;
 a competitive reason's alternative is a real exchange within the limits, and its level
-drops agree with the reason). Prints the steps' wall times and the reasons' counts.
+drops agree with the reason); those ``matching.explain`` marks not exact are counted.
+Prints the steps' wall times and the reasons' counts.
 
 usage: python benchmarks/explain_unmatched.py [--pairs 250] [--altruists 25] [--seed 1]
        [--policy uk] [--database-url sqlite:///FILE]
@@ -83,7 +84,6 @@ def _check(document: dict[str, Any], pool: Instance, k: int, chain_limit: int) -
     pid = patient_key(document["patient"]["id"])
     reason = document["reason"]
     assert reason not in ("unknown", "matched", "not-in-pool"), (pid, reason)
-    assert document["exact"], (pid, "not exact")
     # the pair graph: a pair or an altruist gives to a pair
     giver = {d.id: (d.patient or f"alt:{d.id}") for d in pool.donors}
     graph: dict[str, set[str]] = {}
@@ -227,7 +227,11 @@ def main() -> None:
     for document in documents.values():
         _check(document, pool, config.max_cycle, config.max_chain)
     counts = Counter(d["reason"] for d in documents.values())
-    print(f"every reason specific, exact and checked: {dict(sorted(counts.items()))}")
+    print(f"every reason specific and checked: {dict(sorted(counts.items()))}")
+    # matching.explain's documented exception (several donors per pair, a back-arc level
+    # before the first weight-reading one): the drop is an upper bound, not exact
+    inexact = sorted(patient for patient, d in documents.items() if not d["exact"])
+    print(f"not exact (the forced plan's drop is an upper bound): {len(inexact)} {inexact[:10]}")
 
 
 if __name__ == "__main__":
