@@ -7,7 +7,9 @@ pools; a slow test explains every unmatched patient of a generated 250-pair pool
 
 from __future__ import annotations
 
+import itertools
 import json
+import random
 from collections import Counter
 from pathlib import Path
 
@@ -25,12 +27,14 @@ from kidneyshare.matching.explain import (
     AddDonor,
     Reason,
     RelaxLimits,
+    _compare,
     accept_abo_incompatible,
     explain,
     explain_unmatched,
     what_if,
 )
 from kidneyshare.matching.recourse import assemble_plan, matched_patients
+from kidneyshare.matching.result import Donation, Exchange, ExchangeKind
 from kidneyshare.model import Arc, Donor, DonorId, Instance, Patient, PatientId
 from oracle import enumerate_exchanges, oracle_optimum
 from strategies import describe, instances
@@ -184,6 +188,98 @@ def test_forced_solve_with_a_weight_level_after_the_first() -> None:
     assert forced is not None and exact
     assert "p3" in matched_patients(forced)
     assert forced.values["score"] < result.values["score"]
+
+
+def _multi_donor_pool(seed: int) -> Instance:
+    """Pairs with one to three donors, arcs with weights 1-5 (so a pair's donors
+    differ), donor ages for the age rule."""
+    rng = random.Random(seed)
+    n = rng.randint(4, 7)
+    patients = [Patient(PatientId(f"p{i}")) for i in range(1, n + 1)]
+    donors = [
+        Donor(DonorId(f"p{i}_d{k}"), PatientId(f"p{i}"), age=rng.randint(20, 70))
+        for i in range(1, n + 1)
+        for k in range(1, rng.randint(1, 3) + 1)
+    ]
+    arcs = [
+        Arc(d.id, p.id, float(rng.randint(1, 5)))
+        for d in donors
+        for p in patients
+        if d.patient != p.id and rng.random() < 0.45
+    ]
+    return Instance(patients, donors, arcs, name=f"multi-donor-{seed}")
+
+
+def _forced_by_brute_force(
+    instance: Instance, config: SolverConfig, pid: str
+) -> dict[str, float] | None:
+    """The best level values of a plan matching ``pid`` (cycles only): over every cycle
+    E through pid, E's values plus the optimum of the pool without E's pairs (every
+    level is a sum over exchanges and lexicographic order respects addition), with the
+    donor the solver keeps for each pair and patient (heaviest arc, then first id)."""
+    kept: dict[tuple[str, str], Arc] = {}
+    for a in sorted(instance.arcs, key=lambda a: (-a.weight, a.donor)):
+        giver = instance.donor(a.donor).patient
+        if giver != a.patient:
+            kept.setdefault((str(giver), a.patient), a)
+    others = [p.id for p in instance.patients if p.id != pid]
+    best: dict[str, float] | None = None
+    for length in range(2, config.max_cycle + 1):
+        for rest in itertools.permutations(others, length - 1):
+            ring = (pid, *rest)
+            steps = [(ring[i], ring[(i + 1) % length]) for i in range(length)]
+            if not all(step in kept for step in steps):
+                continue
+            gifts = tuple(Donation(kept[s].donor, s[1], kept[s].weight) for s in steps)
+            mine = assemble_plan(instance, config, [Exchange(ExchangeKind.CYCLE, ring, gifts)])
+            people = set(ring)
+            left = Instance(
+                [p for p in instance.patients if p.id not in people],
+                [d for d in instance.donors if d.patient not in people],
+                [
+                    a
+                    for a in instance.arcs
+                    if a.patient not in people and instance.donor(a.donor).patient not in people
+                ],
+            )
+            rest_values = solve(left, config).values if left.patients else {}
+            total = {
+                c.value: mine.values[c.value] + rest_values.get(c.value, 0.0)
+                for c in config.criteria
+            }
+            if best is None or _compare(config, total, best) > 0:
+                best = total
+    return best
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_forced_plan_is_exact_when_pairs_have_several_donors(seed: int) -> None:
+    """The UK hierarchy (back-arcs read the giving donor) on pools whose pairs have
+    several donors of different weights: the forced plan of every unmatched patient is
+    exact and reaches the brute-force forced optimum at every level down to the first
+    that drops."""
+    instance = _multi_donor_pool(seed)
+    config, result = run(instance, max_cycle=3, max_chain=0, objective="uk")
+    from kidneyshare.matching.explain import _Explainer
+
+    explainer = _Explainer(instance, config, result)
+    for p in instance.patients:
+        if p.id in matched_patients(result):
+            continue
+        expected = _forced_by_brute_force(instance, config, p.id)
+        forced, exact = explainer._forced_plan(p.id)
+        if expected is None:
+            continue
+        assert forced is not None and exact, p.id
+        # Down to the first level that drops (the reason); below it the forced plan is
+        # any plan keeping that level, not optimised further.
+        for c in config.criteria:
+            assert forced.values[c.value] == pytest.approx(expected[c.value], abs=1e-6), (
+                p.id,
+                c.value,
+            )
+            if abs(expected[c.value] - result.values[c.value]) > 1e-6:
+                break
 
 
 # -- what-if re-runs --------------------------------------------------------------------

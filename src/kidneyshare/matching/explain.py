@@ -47,12 +47,16 @@ into the plan through the objective, exactly:
   weight-reading level among plans with ``v``. The forced plan's values are recomputed
   by :func:`verify` on the original pool.
 
-  Exactness: the forced optimum is exact, with one documented exception: in a pool where
-  some pair has several donors, phase 1's 0/1 weights can make the solver keep a
-  different one of a pair's donors for an arc than the original weights would (it keeps
-  the heaviest arc), and the back-arc criteria look at the giving donor; the values
-  reported are then those of a real plan including ``v`` (the drop is an upper bound) and
-  :attr:`Explanation.exact` is false.
+  Exactness: in a pool where some pair has several donors, the solver keeps for each
+  pair and patient the heaviest arc (then the first donor id), and the back-arc
+  criteria look at the giving donor; bare 0/1 weights would change which donor that is.
+  So phase 1's weights are 1 into ``v`` and 0 elsewhere *plus* the original weight times
+  ``1e-8 / (1 + the sum of the heaviest arc into each patient)``: the graph keeps the
+  run's donors, and every plan with ``v`` (first-level value at least 1) meets the first
+  level's side row, whose tolerance is 1e-6. The forced optimum is then exact. Only if
+  two of a pair's weights are too close to stay apart after the scaling (checked: the
+  reweighted graph must keep the run's donors) are the values those of a real plan
+  including ``v`` (the drop an upper bound), and :attr:`Explanation.exact` is false.
 
 A forced solve costs one full solve (two for a hierarchy with a weight-reading level
 after the first); structural reasons and ties cost graph searches only.
@@ -77,6 +81,7 @@ import networkx as nx
 
 from kidneyshare.errors import ConfigError, InstanceError
 from kidneyshare.matching.config import Criterion, Objective, SolverConfig
+from kidneyshare.matching.graph import CompatibilityGraph
 from kidneyshare.matching.recourse import (
     assemble_plan,
     exchange_json,
@@ -111,6 +116,9 @@ _SWAP_VALUED = 5
 _SWAP_REFILLED = 2
 _WEIGHT_READERS = frozenset({Criterion.WEIGHT, Criterion.SCORE})
 _DONOR_READERS = frozenset({Criterion.BACK_ARCS, Criterion.EFFECTIVE_TWO_WAY})
+# Phase 1's share of the original arc weights (summed over any plan), far below the
+# hierarchy's side-row tolerance.
+_ORDER_SHARE = 1e-8
 
 
 class Reason(Enum):
@@ -281,7 +289,7 @@ class _Explainer:
             for node in nodes:
                 self.exchange_of[node] = e
         self._chain_reach: dict[_Node, int] | None = None
-        self.several_donors = any(len(instance.donors_of(p.id)) > 1 for p in instance.patients)
+        self._run_donors: tuple[str, ...] | None = None
 
     # -- structure -----------------------------------------------------------------------
     def shortest_cycle(self, node: _Node) -> int | None:
@@ -509,10 +517,18 @@ class _Explainer:
         instance, config = self.instance, self.config
         criteria = config.criteria
         j = next((i for i, c in enumerate(criteria) if c in _WEIGHT_READERS), len(criteria))
-        exact = not (self.several_donors and _DONOR_READERS & set(criteria[:j]))
+        exact = True
         plan: Result | None = None
         if j > 0:
-            indicator = _reweighted(instance, lambda a: 1.0 if a.patient == pid else 0.0, pid)
+            # 1 into pid, 0 elsewhere, plus a share of the original weight so small that
+            # every plan with pid meets the first level's side row (tolerance 1e-6), yet
+            # large enough that the graph keeps the same donor of each pair as the run.
+            scale = _ORDER_SHARE / (1.0 + sum(a.weight for a in self.best.values()))
+            indicator = _reweighted(
+                instance, lambda a: (1.0 if a.patient == pid else 0.0) + scale * a.weight, pid
+            )
+            if _DONOR_READERS & set(criteria[:j]):
+                exact = self._keeps_donors(indicator)
             phase1 = replace(
                 config, objective=Objective.HIERARCHY, levels=(Criterion.WEIGHT, *criteria[:j])
             )
@@ -530,6 +546,15 @@ class _Explainer:
         if forced is None:
             return None, True
         return forced, exact and forced.status is Status.OPTIMAL
+
+    def _keeps_donors(self, reweighted: Instance) -> bool:
+        """Whether the solver's graph of ``reweighted`` keeps, for every pair and
+        patient, the same donor as the run's (the heaviest arc, then the first donor
+        id): the back-arc criteria look at the giving donor. False only when two
+        weights are too close to stay apart after reweighting."""
+        if self._run_donors is None:
+            self._run_donors = CompatibilityGraph.from_instance(self.instance).donor
+        return CompatibilityGraph.from_instance(reweighted).donor == self._run_donors
 
     def _revalued(self, forced: Result, pid: str) -> Result | None:
         """``forced`` (solved on a reweighted pool) as a plan of the original pool."""
