@@ -30,6 +30,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from kidneyshare.errors import ConfigError, FormatError
@@ -93,14 +94,20 @@ FORMATS = ("native", "glasgow", "glasgow-xml", "preflib")
 """The names of the formats kidneyshare reads and writes."""
 
 _EXPECTED = "native JSON, Glasgow JSON or XML, or a PrefLib .wmd"
+_CONTENT = re.compile("[^\ufeff \t\r\n]")
+"""The first character of a file's content (after a byte-order mark and blank space)."""
 
 
 def _sniff(text: str, source: str) -> tuple[str, Any]:
     """The format of ``text`` and, for JSON, the decoded document (to decode it once)."""
-    head = text.lstrip("\ufeff \t\r\n")
-    if not head:
+    # positions, not copies: a pool file may be gigabytes
+    found = _CONTENT.search(text)
+    if found is None:
         raise FormatError(f"empty input: expected {_EXPECTED}", source=source)
-    first = head[0]
+    at = found.start()
+    stop = text.find("\n", at)
+    first_line = text[at : len(text) if stop < 0 else stop]
+    first = text[at]
     if first == "<":
         return "glasgow-xml", None
     if first in "{[":
@@ -122,10 +129,10 @@ def _sniff(text: str, source: str) -> tuple[str, Any]:
             source=source,
             location="top level",
         )
-    if first == "#" or _is_count_line(head.split("\n", 1)[0]):
+    if first == "#" or _is_count_line(first_line):
         return "preflib", None
-    line = text[: len(text) - len(head)].count("\n") + 1
-    shown = head.split("\n", 1)[0][:40]
+    line = text.count("\n", 0, at) + 1
+    shown = first_line[:40]
     raise FormatError(
         f"unrecognised format: expected {_EXPECTED}, found {quote(shown)}",
         source=source,
@@ -248,6 +255,8 @@ def read_instance_format(path: StrPath) -> tuple[Instance, str]:
     file is read once)."""
     text, source = read_text(path)
     fmt, document = _sniff(text, source)
+    if document is not None:
+        text = ""  # decoded: let a large file's text go before the pool is built
     dat = preflib._read_companion(path) if fmt == "preflib" else None
     return _parse(fmt, text, source, document, dat), fmt
 
@@ -288,5 +297,9 @@ def write_instance(instance: Instance, path: StrPath, format: str) -> None:
     _check_name(format)
     if format == "preflib":
         write_preflib(instance, path)
+    elif format == "native":
+        write_native(instance, path)  # written in pieces, never one string
+    elif format == "glasgow":
+        write_glasgow(instance, path)
     else:
         write_text(path, dump_instance(instance, format))

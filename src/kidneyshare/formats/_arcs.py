@@ -67,7 +67,10 @@ def byte_texts(buf: npt.NDArray[np.uint8], begin: IntArray, end: IntArray) -> By
     holding a NUL byte) as a numpy ``S`` array."""
     lengths = end - begin
     width = max(int(lengths.max()), 1) if len(lengths) else 1
-    grid = np.take(buf, begin[:, None] + np.arange(width), mode="clip")
+    if len(buf) < width or (len(begin) and int(begin.max()) > len(buf) - width):
+        buf = np.concatenate((buf, np.zeros(width, np.uint8)))  # every window inside
+    # rows of a sliding window over the bytes: no index array of n * width positions
+    grid = np.lib.stride_tricks.sliding_window_view(buf, width)[begin]
     grid[np.arange(width) >= lengths[:, None]] = 0
     return grid.view(f"S{width}").reshape(-1)
 
@@ -92,12 +95,16 @@ def codes_of(texts: npt.NDArray[np.bytes_], known: Sequence[str]) -> tuple[list[
     codes = np.zeros(len(texts), np.int64)
     unknown = np.ones(len(texts), dtype=bool)
     if names and len(texts):
-        keys = np.array([name.encode("utf-8") for name in names])
+        keys: npt.NDArray[Any] = np.array([name.encode("utf-8") for name in names])
+        sought: npt.NDArray[Any] = texts
+        if keys.itemsize <= 8 and texts.itemsize <= 8:
+            # ids of up to 8 bytes (no NUL in them) compared as 64-bit numbers: faster
+            keys, sought = (a.astype("S8").view(np.uint64) for a in (keys, texts))
         order = np.argsort(keys, kind="stable")
         ordered = keys[order]
-        at = np.minimum(np.searchsorted(ordered, texts), len(ordered) - 1)
+        at = np.minimum(np.searchsorted(ordered, sought), len(ordered) - 1)
         codes = order[at].astype(np.int64)
-        unknown = ordered[at] != texts
+        unknown = ordered[at] != sought
     if not unknown.any():
         return names, codes
     strangers, first, inverse = np.unique(texts[unknown], return_index=True, return_inverse=True)

@@ -40,14 +40,19 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from operator import add
 from typing import Any, TypeVar
 
+import numpy as np
+
+from kidneyshare.formats._arcs import distinct, runs
 from kidneyshare.formats._files import StrPath, read_text, write_text
 from kidneyshare.formats._json import JsonFields, field, index, key, load_json
 from kidneyshare.formats._pool import PoolBuilder
 from kidneyshare.formats._values import AGE, PERCENT, WEIGHT, Range, quote
-from kidneyshare.model import Arc, BloodGroup, Instance
+from kidneyshare.model import BloodGroup, Instance
 
 __all__ = ["dump_glasgow", "parse_glasgow", "read_glasgow", "write_glasgow"]
 
@@ -312,9 +317,18 @@ def dump_glasgow(instance: Instance) -> str:
     ----------
     .. [1] W. Pettersson, kep_solver documentation, "File formats", JSON v1.
     """
-    matches: dict[str, list[Arc]] = {d.id: [] for d in instance.donors}
-    for arc in instance.arcs:
-        matches[arc.donor].append(arc)
+    return "".join(_pieces(instance))
+
+
+_NO_MATCHES = '"matches": []'
+"""How ``json.dumps`` writes a donor's empty ``matches``; the unescaped quotes never
+occur inside a JSON string, so each occurrence is one donor's."""
+
+
+def _pieces(instance: Instance) -> Iterator[str]:
+    """The text of :func:`dump_glasgow` in pieces: the document is written by
+    ``json.dumps`` with every ``matches`` empty, then each donor's matches are put in
+    their place, formatted from the arc columns as ``json.dumps`` formats them."""
     data: dict[str, dict[str, Any]] = {}
     for d in instance.donors:
         entry: dict[str, Any] = {}
@@ -326,9 +340,7 @@ def dump_glasgow(instance: Instance) -> str:
             entry["dage"] = d.age
         if d.blood_group is not None:
             entry["bloodtype"] = d.blood_group.value
-        entry["matches"] = [
-            {"recipient": _id_out(a.patient), "score": a.weight} for a in matches[d.id]
-        ]
+        entry["matches"] = []
         data[d.id] = entry
     recipients: dict[str, dict[str, Any]] = {}
     for p in instance.patients:
@@ -339,7 +351,39 @@ def dump_glasgow(instance: Instance) -> str:
             info["pra"] = p.cpra
         recipients[p.id] = info
     document = {"data": data, "recipients": recipients}
-    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    between = text.split(_NO_MATCHES)
+    assert len(between) == len(instance.donors) + 1
+    matches = dict(_matches(instance))
+    for donor, before in zip(instance.donors, between, strict=False):
+        yield before
+        yield matches.get(donor.id, _NO_MATCHES)
+    yield between[-1]
+
+
+def _matches(instance: Instance) -> Iterator[tuple[str, str]]:
+    """Each donor with arcs and its ``"matches": [...]`` as ``json.dumps(indent=2)``
+    writes it at a donor's depth, arcs in the pool's order."""
+    table = instance.arc_table()
+    order = np.argsort(table.donor, kind="stable")
+    donor, patient = table.donor[order], table.patient[order]
+    scores, score = distinct(table.weight[order])
+    opening = [
+        f'        {{\n          "recipient": {_dumped(_id_out(p))},\n          "score": '
+        for p in table.patients
+    ]
+    closing = [f"{_dumped(w)}\n        }}" for w in scores.tolist()]
+    for begin, end in runs(donor):
+        items = map(
+            add,
+            map(opening.__getitem__, patient[begin:end].tolist()),
+            map(closing.__getitem__, score[begin:end].tolist()),
+        )
+        yield table.donors[int(donor[begin])], '"matches": [\n' + ",\n".join(items) + "\n      ]"
+
+
+def _dumped(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
 
 
 def read_glasgow(path: StrPath) -> Instance:
@@ -358,4 +402,4 @@ def read_glasgow(path: StrPath) -> Instance:
 
 def write_glasgow(instance: Instance, path: StrPath) -> None:
     """Write ``instance`` as Glasgow JSON layout 1 to ``path`` (gzipped if ``.gz``)."""
-    write_text(path, dump_glasgow(instance))
+    write_text(path, _pieces(instance))

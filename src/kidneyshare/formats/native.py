@@ -213,6 +213,7 @@ _OPEN = '\n  "arcs": [\n'
 _CLOSE = "\n  ]\n}"
 _CHUNK = 1 << 24  # characters scanned at a time: the arrays of one chunk stay small
 _WIDEST = 256  # longest id or number scanned; longer ones go to the decoder
+_TAIL = 4096  # blank space after the document beyond this: left to the decoder
 _NEWLINE, _QUOTE, _COMMA, _BRACE, _BACKSLASH = b'\n",}\\'
 
 
@@ -239,7 +240,8 @@ def decode(text: str, source: str) -> Any:
     FormatError
         as :func:`load_json`.
     """
-    end = len(text.rstrip())
+    tail = text[-_TAIL:]
+    end = len(text) - len(tail) + len(tail.rstrip())  # without copying the text
     begin = text.rfind(_OPEN, 0, end) + len(_OPEN)
     stop = end - len(_CLOSE)
     if begin < len(_OPEN) or stop <= begin or not text.startswith(_CLOSE, stop):
@@ -301,15 +303,16 @@ def _scan_lines(buf: npt.NDArray[np.uint8], last: bool) -> tuple[Bytes, ...] | N
     final line of the list without the comma."""
     if ((buf < 0x20) & (buf != _NEWLINE)).any() or (buf == _BACKSLASH).any():
         return None  # escapes and control characters are left to the decoder
+    padded = np.concatenate((buf, np.zeros(_WIDEST, np.uint8)))  # texts read past no end
     newlines = np.flatnonzero(buf == _NEWLINE)
     starts = np.concatenate(([0], newlines + 1))
     ends = np.append(newlines, len(buf))
     quotes = np.flatnonzero(buf == _QUOTE)
-    counts = np.bincount(np.searchsorted(newlines, quotes), minlength=len(starts))
+    first = np.searchsorted(quotes, starts)  # each line's first quote
+    counts = np.diff(first, append=len(quotes))
     given = counts == 12  # lines with a probability
     if not (given | (counts == 10)).all():
         return None
-    first = np.cumsum(counts) - counts
     q = [quotes[first + k] for k in (2, 3, 6, 7, 9)]  # around the ids and after "weight"
     tail = np.full(len(ends), 2)
     if last:
@@ -319,10 +322,10 @@ def _scan_lines(buf: npt.NDArray[np.uint8], last: bool) -> tuple[Bytes, ...] | N
     probability_at = quotes[first[given] + 11] + 3
     number_end[given] = quotes[first[given] + 10] - 2
     if not (
-        _literal(buf, starts, b'    {"donor": "')
-        and _literal(buf, q[1], b'", "patient": "')
-        and _literal(buf, q[3], b'", "weight": ')
-        and _literal(buf, number_end[given], b', "probability": ')
+        _literal(padded, starts, b'    {"donor": "')
+        and _literal(padded, q[1], b'", "patient": "')
+        and _literal(padded, q[3], b'", "weight": ')
+        and _literal(padded, number_end[given], b', "probability": ')
         and (buf[close] == _BRACE).all()
         and (buf[ends[tail == 2] - 1] == _COMMA).all()
     ):
@@ -331,20 +334,18 @@ def _scan_lines(buf: npt.NDArray[np.uint8], last: bool) -> tuple[Bytes, ...] | N
     probability_begin[given] = probability_at
     probability_end = np.where(given, close, 0)
     columns = (
-        _texts(buf, q[0] + 1, q[1]),
-        _texts(buf, q[2] + 1, q[3]),
-        _texts(buf, q[4] + 3, number_end, empty=False),
-        _texts(buf, probability_begin, probability_end, empty=~given),
+        _texts(padded, q[0] + 1, q[1]),
+        _texts(padded, q[2] + 1, q[3]),
+        _texts(padded, q[4] + 3, number_end, empty=False),
+        _texts(padded, probability_begin, probability_end, empty=~given),
     )
     return None if any(c is None for c in columns) else columns  # type: ignore[return-value]
 
 
 def _literal(buf: npt.NDArray[np.uint8], at: IntArray, text: bytes) -> bool:
-    """Whether ``text`` is at every position ``at`` of ``buf``."""
-    for offset, byte in enumerate(text):
-        if not (np.take(buf, at + offset, mode="clip") == byte).all():
-            return False
-    return True
+    """Whether ``text`` is at every position ``at`` of ``buf`` (padded past its end)."""
+    windows = np.lib.stride_tricks.sliding_window_view(buf, len(text))
+    return bool((windows[at] == np.frombuffer(text, np.uint8)).all())
 
 
 def _texts(
