@@ -382,16 +382,19 @@ class _WmdReader:
         )
         found = self.end - first_arc
         row = int(np.argmax(refused)) if refused.any() else found
-        names = [str(v) for v in range(vertices + 1)]
-        before = ArcTable(names, names, src[:row], dst[:row], weight[:row])
-        repeat = before.duplicate()
-        if repeat is not None:
-            first = before.position(str(src[repeat]), str(dst[repeat]))
-            arc = f"{src[repeat] - shift},{dst[repeat] - shift}"
-            raise self.error(
-                f"the arc {arc} appears twice (first on line {first_arc + (first or 0) + 1})",
-                first_arc + repeat + 1,
-            )
+        key = src[:row] * (vertices + 1) + dst[:row]
+        if not (key[1:] > key[:-1]).all():  # lines in order (as written) repeat nothing
+            names = [str(v) for v in range(vertices + 1)]
+            before = ArcTable(names, names, src[:row], dst[:row], weight[:row])
+            repeat = before.duplicate()
+            if repeat is not None:
+                first = before.position(str(src[repeat]), str(dst[repeat]))
+                arc = f"{src[repeat] - shift},{dst[repeat] - shift}"
+                raise self.error(
+                    f"the arc {arc} appears twice (first on line {first_arc + (first or 0) + 1})",
+                    first_arc + repeat + 1,
+                )
+        del key
         if row < found:
             raise self._refused(row, first_arc, src, dst, malformed, vertices, base)
         if found > edges:
@@ -440,16 +443,14 @@ class _WmdReader:
     ) -> tuple[IntArray, IntArray, FloatArray, npt.NDArray[np.bool_]]:
         """Source, destination and weight of the arc lines as written, and which lines
         are not ``src,dst,weight`` (their values are then 0)."""
-        parts = [
-            self._arc_chunk(first, min(first + _CHUNK_LINES, self.end))
-            for first in range(first_arc, self.end, _CHUNK_LINES)
-        ]
-        if not parts:
-            empty = np.zeros(0, np.int64)
-            return empty, empty.copy(), np.zeros(0), np.zeros(0, dtype=bool)
-        src, dst, weight, malformed = (
-            np.concatenate(column) for column in zip(*parts, strict=True)
-        )
+        found = max(self.end - first_arc, 0)
+        src, dst = np.zeros(found, np.int64), np.zeros(found, np.int64)
+        weight, malformed = np.zeros(found), np.zeros(found, dtype=bool)
+        for first in range(first_arc, self.end, _CHUNK_LINES):
+            rows = slice(first - first_arc, min(first + _CHUNK_LINES, self.end) - first_arc)
+            (src[rows], dst[rows], weight[rows], malformed[rows]) = self._arc_chunk(
+                first, min(first + _CHUNK_LINES, self.end)
+            )
         return src, dst, weight, malformed
 
     def _arc_chunk(
@@ -677,24 +678,42 @@ def _numbering(instance: Instance) -> _Numbering:
 
 def _arc_lines(instance: Instance, numbering: _Numbering) -> Iterator[str]:
     """Every arc line, dummy arcs from each pair to each altruist included, sorted by
-    source and destination; the lines of a source that share a weight in one piece."""
+    source and destination; the lines of a source that share a weight in one piece.
+
+    A pair's dummy arcs go to the altruists, numbered after every pair, so they follow
+    its other arcs: they are written from text made once, not sorted with them.
+    """
     table = instance.arc_table()
     src, dst = _vertices(table, numbering)
     pairs, vertices = len(numbering.pairs), numbering.vertices
-    altruists = vertices - pairs
-    src = np.concatenate((src, np.repeat(np.arange(1, pairs + 1), altruists)))
-    dst = np.concatenate((dst, np.tile(np.arange(pairs + 1, vertices + 1), pairs)))
-    weight = np.concatenate((table.weight, np.zeros(pairs * altruists)))
-    # a generated pool's arcs are in order already: the sort then merges two runs
-    order = np.argsort(src * (vertices + 1) + dst, kind="stable")
-    src, dst = src[order], dst[order]
-    weights, code = distinct(weight[order])
+    key = src * (vertices + 1) + dst
+    if not (key[1:] > key[:-1]).all():  # a generated pool's arcs are in order already
+        order = np.argsort(key, kind="stable")
+        src, dst = src[order], dst[order]
+        weights, code = distinct(table.weight[order])
+    else:
+        weights, code = distinct(table.weight)
+    del key
     texts = [repr(w) for w in weights.tolist()]
     names = [str(v) for v in range(vertices + 1)]
+    into_altruists = ",0.0\n{0},".join(names[pairs + 1 :])
+
+    def dummies(vertex: int) -> str:
+        if not 1 <= vertex <= pairs or not into_altruists:
+            return ""
+        return f"{vertex},{into_altruists.format(vertex)},0.0\n"
+
+    last = 0  # the source written last; every source before it is complete
     for begin, end in runs(src, code):
-        start, ending = names[src[begin]], texts[code[begin]]
+        source = int(src[begin])
+        if source != last:
+            yield "".join(dummies(v) for v in range(last, source))
+            last = source
+        start, ending = names[source], texts[code[begin]]
         lines = f",{ending}\n{start},".join(map(names.__getitem__, dst[begin:end].tolist()))
         yield f"{start},{lines},{ending}\n"
+    for vertex in range(last, vertices + 1):
+        yield dummies(vertex)
 
 
 def _vertices(table: ArcTable, numbering: _Numbering) -> tuple[IntArray, IntArray]:
