@@ -22,6 +22,7 @@ from kidneyshare.formats import (
     parse_instance,
     preflib,
     read_instance,
+    read_instance_format,
     write_instance,
 )
 from kidneyshare.model import Instance
@@ -161,6 +162,17 @@ def test_unknown_format_name_lists_the_valid_ones() -> None:
 
 def test_byte_order_mark_is_ignored() -> None:
     assert parse_instance("\ufeff" + dump_instance(tiny_pool(), "native")) == tiny_pool()
+
+
+def test_a_file_with_a_byte_order_mark(tmp_path: Path) -> None:
+    path = tmp_path / "pool.json"
+    text = dump_instance(tiny_pool(), "native").encode("utf-8")
+    path.write_bytes(b"\xef\xbb\xbf" + text)
+    assert read_instance_format(path) == (tiny_pool(), "native")
+    path.write_bytes(b"\xef\xbb\xbf" + text.replace(b"tiny", b"ti\xffy"))
+    with pytest.raises(FormatError, match="the byte 0xff") as caught:
+        read_instance(path)
+    assert caught.value.location == "line 4"
 
 
 def test_forced_format() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,15 @@ def test_read_and_write_a_file(tmp_path: Path) -> None:
     write_native(tiny_pool(), path)
     assert path.read_bytes()[:2] == b"\x1f\x8b"
     assert read_native(path) == tiny_pool()
+
+
+def test_a_file_written_in_pieces_has_the_bytes_of_the_whole_text(tmp_path: Path) -> None:
+    pool = generate_saidman(40, 4, seed=2)  # one piece per donor
+    text = dump_native(pool).encode("utf-8")
+    write_native(pool, tmp_path / "pool.json")
+    write_native(pool, tmp_path / "pool.json.gz")
+    assert (tmp_path / "pool.json").read_bytes() == text
+    assert (tmp_path / "pool.json.gz").read_bytes() == gzip.compress(text, mtime=0)
 
 
 @pytest.mark.parametrize(
