@@ -291,9 +291,10 @@ def build_plan(args: argparse.Namespace, workdir: Path, log: Any) -> list[Run]:
     long_chain = args.long_chain
     for s in sources:
         kep = have_kep and (s.pairs <= args.kep_max_pairs)
-        runs.append(Run(s, 3, 3, kep=kep))
-        if s.has_altruists:
-            runs.append(Run(s, 3, long_chain, kep=kep and long_chain <= args.kep_max_chain))
+        for k in args.max_cycle:
+            runs.append(Run(s, k, 3, kep=kep))
+            if s.has_altruists:
+                runs.append(Run(s, k, long_chain, kep=kep and long_chain <= args.kep_max_chain))
     if have_kep:
         delorme_sizes = (500,) if args.quick else tuple(args.delorme_sizes)
         for n in delorme_sizes:
@@ -892,6 +893,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--delorme-sizes", type=int, nargs="+", default=[500, 1000])
     p.add_argument("--seed", type=int, default=1, help="seed of the generated pools")
     p.add_argument("--long-chain", type=int, default=6, help="the long chain cap L (default 6)")
+    p.add_argument(
+        "--max-cycle",
+        type=int,
+        nargs="+",
+        default=[3],
+        help="cycle caps K of the generated and public pools' runs (default 3)",
+    )
     p.add_argument("--threads", type=int, default=1)
     p.add_argument(
         "--uk", action="store_true", help="also run the UK hierarchy on the Delorme pools"
