@@ -96,6 +96,8 @@ UK_NHSBT_LEVELS = (
     Criterion.BACK_ARCS,
     Criterion.SCORE,
 )
+
+
 @dataclass(frozen=True, slots=True)
 class AgeRule:
     """The UK score's donor-age rule: ``bonus`` points when the giving donor and the
