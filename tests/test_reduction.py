@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
 import itertools
 
+import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.oracle import enumerate_exchanges
 from tests.strategies import instances
 
+from kidneyshare.generators import generate_saidman
 from kidneyshare.matching.graph import CompatibilityGraph
 from kidneyshare.matching.reduction import reduce_graph, usable_arcs
 from kidneyshare.model import Arc, Donor, Instance, Patient
@@ -85,3 +89,21 @@ def test_every_arc_of_every_feasible_exchange_survives(
             else list(itertools.pairwise(v))
         )
         assert set(steps) <= kept, exchange
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_large_pool_paths_keep_what_the_dense_product_keeps(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The paths for pools above the dense product's size (set to 0 here): the sparse
+    product keeps exactly the arcs the dense one keeps, and the in/out test (for pools
+    whose reach is dense) a superset of them."""
+    reduction = importlib.import_module("kidneyshare.matching.reduction")
+    graph = CompatibilityGraph.from_instance(generate_saidman(40 + 10 * seed, 3, seed=seed))
+    k = 2 + seed % 3
+    dense = usable_arcs(graph, k, 2)
+    monkeypatch.setattr(reduction, "_DENSE_UP_TO", 0)
+    monkeypatch.setattr(reduction, "_reach_stays_sparse", lambda *_: True)
+    assert np.array_equal(usable_arcs(graph, k, 2), dense)
+    monkeypatch.setattr(reduction, "_reach_stays_sparse", lambda *_: False)
+    assert np.all(usable_arcs(graph, k, 2) >= dense)
