@@ -295,6 +295,10 @@ def build_plan(args: argparse.Namespace, workdir: Path, log: Any) -> list[Run]:
             runs.append(Run(s, k, 3, kep=kep))
             if s.has_altruists:
                 runs.append(Run(s, k, long_chain, kep=kep and long_chain <= args.kep_max_chain))
+        if args.uk and s.family == "preflib" and s.pairs >= 250:
+            # The UK scheme's rules on the public pools of 250 pairs and more (K=3, L=2 =
+            # kep_solver's maxChainLength 3), as on the Delorme pools below.
+            runs.append(Run(s, 3, 2, objective="uk", kep=kep))
     if have_kep:
         delorme_sizes = (500,) if args.quick else tuple(args.delorme_sizes)
         for n in delorme_sizes:
@@ -304,6 +308,8 @@ def build_plan(args: argparse.Namespace, workdir: Path, log: Any) -> list[Run]:
                 runs.append(Run(s, 3, 2, objective="uk", kep=True))
     if args.only:
         runs = [r for r in runs if any(o in r.source.name for o in args.only)]
+    if args.objectives:
+        runs = [r for r in runs if r.objective in args.objectives]
     return runs
 
 
@@ -902,7 +908,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--threads", type=int, default=1)
     p.add_argument(
-        "--uk", action="store_true", help="also run the UK hierarchy on the Delorme pools"
+        "--uk",
+        action="store_true",
+        help="also run the UK hierarchy on the Delorme pools and the public pools of 250+ pairs",
     )
     p.add_argument("--no-kep", action="store_true", help="do not run kep_solver")
     p.add_argument(
@@ -928,6 +936,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--load-limit", type=float, default=300.0, help="seconds allowed to read or generate a pool"
     )
     p.add_argument("--only", nargs="+", help="keep runs whose instance name contains one of these")
+    p.add_argument(
+        "--objectives", nargs="+", help="keep runs of these objectives (max-transplants, uk)"
+    )
     p.add_argument("--markdown", type=Path, help="also write the table as Markdown")
     p.add_argument("--csv", type=Path, help="also write the rows (with extra fields) as CSV")
     p.add_argument(

@@ -447,6 +447,30 @@ def test_cli_explain_json(tmp_path: Path) -> None:
     assert document["what_if"][0]["change"] == "relax limits to K=4"
 
 
+def test_cli_explain_combined_what_if(tmp_path: Path) -> None:
+    """p4 is matched only by a four-cycle through an ABO-incompatible arc: neither
+    relaxing K nor accepting ABOi alone matches them, together they do."""
+    path, aboi = tmp_path / "pool.json", tmp_path / "aboi.json"
+    write_instance(pool(4, "d1:p2 d2:p3 d3:p4"), path, "native")
+    write_instance(pool(4, "d1:p2 d2:p3 d3:p4 d4:p1"), aboi, "native")
+    options = ["--max-cycle", "3", "--max-chain", "0", "--what-if-max-cycle", "4"]
+    options += ["--what-if-abo-incompatible", str(aboi), "--what-if-combine"]
+    out = runner.invoke(app, ["explain", str(path), "p4", *options, "--json"])
+    assert out.exit_code == 0, out.output
+    document = json.loads(out.stdout)
+    (both,) = document["what_if"]
+    assert both["change"].startswith("relax limits to K=4 + accept ABO-incompatible")
+    assert (both["matched_before"], both["matched_after"]) == (False, True)
+    assert [w["matched_after"] for w in document["alone"]] == [False, False]
+    text = runner.invoke(app, ["explain", str(path), "p4", *options])
+    assert "No change alone would match p4: it takes the combination." in text.stdout
+    from kidneyshare.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["explain", str(path), "p4", "--what-if-max-cycle", "4", "--what-if-combine"])
+    assert stop.value.code == 2
+
+
 def test_cli_explain_text_and_unknown_patient(tmp_path: Path) -> None:
     path = tmp_path / "pool.json"
     write_instance(pool(3, "d1:p2 d2:p1"), path, "native")

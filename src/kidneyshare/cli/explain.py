@@ -34,7 +34,9 @@ from kidneyshare.matching import (
 )
 from kidneyshare.matching.explain import (
     Change,
+    Combination,
     RelaxLimits,
+    WhatIf,
     accept_abo_incompatible,
     explain,
     what_if,
@@ -97,6 +99,14 @@ def explain_command(
             show_default=False,
         ),
     ] = None,
+    combine: Annotated[
+        bool,
+        typer.Option(
+            "--what-if-combine",
+            help="Make the what-if changes together in one re-run (and, when that matches "
+            "the patient, each alone to say which suffices).",
+        ),
+    ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Solve the pool, then say why PATIENT was (not) matched, with what-if re-runs."""
@@ -117,21 +127,32 @@ def explain_command(
         requested.append(RelaxLimits(what_if_cycle, what_if_chain))
     if abo_incompatible is not None:
         requested.append(accept_abo_incompatible(instance, read_instance(abo_incompatible)))
+    if combine and len(requested) < 2:
+        raise ConfigError("--what-if-combine: give at least two what-if changes to combine")
+    alone: list[WhatIf] = []
     with working(f"Solving {os.fspath(pool)} and explaining {patient}"):
         result = solve(instance, config)
         explanation = explain(instance, config, result, patient)
-        re_runs = [
-            what_if(instance, config, c, patient_id=patient, before=result) for c in requested
-        ]
+
+        def rerun(change: Change | Combination) -> WhatIf:
+            return what_if(instance, config, change, patient_id=patient, before=result)
+
+        if combine:
+            re_runs = [rerun(Combination(tuple(requested)))]
+            if re_runs[0].matched_after and not re_runs[0].matched_before:
+                alone = [rerun(c) for c in requested]
+        else:
+            re_runs = [rerun(c) for c in requested]
     if json_output:
-        write_json(
-            {
-                "patient": patient,
-                "run": {"status": result.status.value, "values": result.values},
-                "explanation": explanation.to_json(),
-                "what_if": [w.to_json() for w in re_runs],
-            }
-        )
+        document: dict[str, Any] = {
+            "patient": patient,
+            "run": {"status": result.status.value, "values": result.values},
+            "explanation": explanation.to_json(),
+            "what_if": [w.to_json() for w in re_runs],
+        }
+        if combine:
+            document["alone"] = [w.to_json() for w in alone]
+        write_json(document)
         return
     console = stdout_console()
     console.print(f"[bold]{explanation.reason.value}[/bold]: ", end="")
@@ -146,6 +167,14 @@ def explain_command(
     console.print(f"method: {explanation.method}, exact: {explanation.exact}", markup=False)
     for w in re_runs:
         console.print(w.sentence(), markup=False)
+    if alone:
+        enough = [w.change for w in alone if w.matched_after]
+        console.print(
+            f"Alone, {'; '.join(enough)} would match {patient} too."
+            if enough
+            else f"No change alone would match {patient}: it takes the combination.",
+            markup=False,
+        )
 
 
 def repair_command(

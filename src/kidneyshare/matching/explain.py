@@ -98,6 +98,7 @@ __all__ = [
     "AddArcs",
     "AddDonor",
     "Change",
+    "Combination",
     "Explanation",
     "LevelChange",
     "Reason",
@@ -704,6 +705,51 @@ class AddArcs:
 Change = AddDonor | RelaxLimits | AddArcs
 
 
+@dataclass(frozen=True, slots=True)
+class Combination:
+    """Several changes applied together in one re-run (``parts``, each a library
+    :data:`Change`): donors and arcs added to the pool, the
+    limits relaxed as the parts say (:func:`what_if` takes it like one change)."""
+
+    parts: tuple[Change, ...]
+
+    def describe(self) -> str:
+        return " + ".join(p.describe() for p in self.parts)
+
+    def apply(self, instance: Instance) -> tuple[Instance, RelaxLimits]:
+        """The pool with every added donor and arc, and the limits to re-run with.
+
+        Raises
+        ------
+        ConfigError
+            two parts relax the same limit to different values.
+        InstanceError
+            an added donor's id is already in the pool, or an arc does not fit it.
+        """
+        donors, arcs = list(instance.donors), list(instance.arcs)
+        known = {(a.donor, a.patient) for a in arcs}
+        limits: dict[str, int] = {}
+        for part in self.parts:
+            if isinstance(part, RelaxLimits):
+                for name in ("max_cycle", "max_chain"):
+                    value = getattr(part, name)
+                    if value is not None and limits.setdefault(name, value) != value:
+                        raise ConfigError(
+                            f"combined changes set {name} twice ({limits[name]} and {value})"
+                        )
+                continue
+            if isinstance(part, AddDonor):
+                if any(d.id == part.donor.id for d in donors):
+                    raise InstanceError(f"donor {part.donor.id}: already in the pool")
+                donors.append(part.donor)
+            for arc in part.arcs:
+                if (arc.donor, arc.patient) not in known:
+                    known.add((arc.donor, arc.patient))
+                    arcs.append(arc)
+        changed = Instance(instance.patients, donors, arcs, name=instance.name)
+        return changed, RelaxLimits(limits.get("max_cycle"), limits.get("max_chain"))
+
+
 def accept_abo_incompatible(
     instance: Instance, source: Instance | Callable[[Instance], Iterable[Arc]]
 ) -> AddArcs:
@@ -784,7 +830,7 @@ class WhatIf:
 def what_if(
     instance: Instance,
     config: SolverConfig,
-    change: Change,
+    change: Change | Combination,
     *,
     patient_id: str | None = None,
     before: Result | None = None,
@@ -803,6 +849,10 @@ def what_if(
     if patient_id is not None and patient_id not in instance.patient_index:
         raise ConfigError(f"patient {patient_id}: not in the pool")
     before = before if before is not None else solve(instance, config)
+    if isinstance(change, Combination):
+        changed, limits = change.apply(instance)
+        again = what_if(changed, config, limits, patient_id=patient_id, before=before)
+        return replace(again, change=change.describe())
     changed, new_config = instance, config
     if isinstance(change, AddDonor):
         if change.donor.id in instance.donor_index:

@@ -14,8 +14,9 @@ What-if re-runs: longer cycles or chains (:class:`RelaxLimits`); ABO-incompatibl
 transplants accepted up to an antibody titre and a hypothetical new donor, both judged
 from the clinical facts in force when the run was made (:mod:`.what_if_run`); and, from
 the library, any :data:`~kidneyshare.matching.explain.Change`. Each is re-run alone, or
-all together in one re-run (``combine``: :class:`Combination`), which then says which
-change alone would also match the patient.
+all together in one re-run (``combine``: a
+:class:`~kidneyshare.matching.explain.Combination`), which then says which change alone
+would also match the patient.
 
 Reading and solving are split (:func:`prepare_explanation`, then
 :meth:`PreparedExplanation.solve`) so that a caller can end its database transaction
@@ -25,17 +26,16 @@ before the solves: on SQLite an open transaction holds the write lock.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kidneyshare.errors import ConfigError, InstanceError
 from kidneyshare.formats import parse_native
 from kidneyshare.matching import Result, SolverConfig
 from kidneyshare.matching.explain import (
-    AddDonor,
     Change,
+    Combination,
     Explanation,
     RelaxLimits,
     WhatIf,
@@ -190,54 +190,6 @@ class Question:
 
 
 @dataclass(frozen=True, slots=True)
-class Combination:
-    """Several changes applied together in one re-run (``parts``, each a library
-    :data:`~kidneyshare.matching.explain.Change`): donors and arcs added to the pool, the
-    limits relaxed as the parts say.
-
-    The matching engine's :func:`~kidneyshare.matching.explain.what_if` takes one change,
-    so the pool is changed here and handed to it with the relaxed limits."""
-
-    parts: tuple[Change, ...]
-
-    def describe(self) -> str:
-        return " + ".join(p.describe() for p in self.parts)
-
-    def apply(self, instance: Instance) -> tuple[Instance, RelaxLimits]:
-        """The pool with every added donor and arc, and the limits to re-run with.
-
-        Raises
-        ------
-        ConfigError
-            two parts relax the same limit to different values.
-        InstanceError
-            an added donor's id is already in the pool, or an arc does not fit it.
-        """
-        donors, arcs = list(instance.donors), list(instance.arcs)
-        known = {(a.donor, a.patient) for a in arcs}
-        limits: dict[str, int] = {}
-        for part in self.parts:
-            if isinstance(part, RelaxLimits):
-                for name in ("max_cycle", "max_chain"):
-                    value = getattr(part, name)
-                    if value is not None and limits.setdefault(name, value) != value:
-                        raise ConfigError(
-                            f"combined changes set {name} twice ({limits[name]} and {value})"
-                        )
-                continue
-            if isinstance(part, AddDonor):
-                if any(d.id == part.donor.id for d in donors):
-                    raise InstanceError(f"donor {part.donor.id}: already in the pool")
-                donors.append(part.donor)
-            for arc in part.arcs:
-                if (arc.donor, arc.patient) not in known:
-                    known.add((arc.donor, arc.patient))
-                    arcs.append(arc)
-        changed = Instance(instance.patients, donors, arcs, name=instance.name)
-        return changed, RelaxLimits(limits.get("max_cycle"), limits.get("max_chain"))
-
-
-@dataclass(frozen=True, slots=True)
 class PreparedExplanation:
     """Everything :func:`explain_run` reads from the registry for one question; solving
     it (:meth:`solve`) needs no database, so a caller can end its transaction first."""
@@ -258,12 +210,9 @@ class PreparedExplanation:
         explanation = explain(stored.instance, stored.config, stored.result, key)
 
         def rerun(change: Change | Combination) -> WhatIf:
-            before = stored.result
-            if isinstance(change, Combination):
-                changed, limits = change.apply(stored.instance)
-                again = what_if(changed, stored.config, limits, patient_id=asked, before=before)
-                return replace(again, change=change.describe())
-            return what_if(stored.instance, stored.config, change, patient_id=asked, before=before)
+            return what_if(
+                stored.instance, stored.config, change, patient_id=asked, before=stored.result
+            )
 
         if not self.combined:
             re_runs = tuple(rerun(c.change) for c in self.singles)
