@@ -708,46 +708,65 @@ Change = AddDonor | RelaxLimits | AddArcs
 @dataclass(frozen=True, slots=True)
 class Combination:
     """Several changes applied together in one re-run (``parts``, each a library
-    :data:`Change`): donors and arcs added to the pool, the
-    limits relaxed as the parts say (:func:`what_if` takes it like one change)."""
+    :data:`Change`): donors and arcs added to the pool, the limits relaxed as the parts
+    say (:func:`what_if` takes it like one change)."""
 
     parts: tuple[Change, ...]
 
     def describe(self) -> str:
         return " + ".join(p.describe() for p in self.parts)
 
-    def apply(self, instance: Instance) -> tuple[Instance, RelaxLimits]:
-        """The pool with every added donor and arc, and the limits to re-run with.
 
-        Raises
-        ------
-        ConfigError
-            two parts relax the same limit to different values.
-        InstanceError
-            an added donor's id is already in the pool, or an arc does not fit it.
-        """
-        donors, arcs = list(instance.donors), list(instance.arcs)
-        known = {(a.donor, a.patient) for a in arcs}
-        limits: dict[str, int] = {}
-        for part in self.parts:
-            if isinstance(part, RelaxLimits):
-                for name in ("max_cycle", "max_chain"):
-                    value = getattr(part, name)
-                    if value is not None and limits.setdefault(name, value) != value:
-                        raise ConfigError(
-                            f"combined changes set {name} twice ({limits[name]} and {value})"
-                        )
-                continue
-            if isinstance(part, AddDonor):
-                if any(d.id == part.donor.id for d in donors):
-                    raise InstanceError(f"donor {part.donor.id}: already in the pool")
-                donors.append(part.donor)
-            for arc in part.arcs:
-                if (arc.donor, arc.patient) not in known:
-                    known.add((arc.donor, arc.patient))
-                    arcs.append(arc)
-        changed = Instance(instance.patients, donors, arcs, name=instance.name)
-        return changed, RelaxLimits(limits.get("max_cycle"), limits.get("max_chain"))
+def _changed_pool(instance: Instance, parts: Sequence[Change]) -> tuple[Instance, RelaxLimits]:
+    """The pool with every donor and arc the parts add (``instance`` itself when they
+    add none; an added arc the pool already has is ignored), and the limits they relax.
+
+    Raises
+    ------
+    ConfigError
+        two parts relax the same limit to different values.
+    InstanceError
+        an added donor's id is already in the pool, a donor's arcs are not from them,
+        or an arc does not fit the pool.
+    """
+    donors: list[Donor] = []
+    arcs: list[Arc] = []
+    known: set[tuple[str, str]] | None = None
+    limits: dict[str, int] = {}
+    for part in parts:
+        if isinstance(part, RelaxLimits):
+            for name in ("max_cycle", "max_chain"):
+                value = getattr(part, name)
+                if value is not None and limits.setdefault(name, value) != value:
+                    raise ConfigError(
+                        f"combined changes set {name} twice ({limits[name]} and {value})"
+                    )
+            continue
+        if isinstance(part, AddDonor):
+            donor = part.donor
+            if donor.id in instance.donor_index or any(d.id == donor.id for d in donors):
+                raise InstanceError(f"donor {donor.id}: already in the pool")
+            bad = [a for a in part.arcs if a.donor != donor.id]
+            if bad:
+                raise InstanceError(
+                    f"arc {bad[0].donor}->{bad[0].patient}: expected arcs from donor {donor.id}"
+                )
+            donors.append(donor)
+            added = list(part.arcs)
+        else:
+            if known is None:
+                known = {(a.donor, a.patient) for a in (*instance.arcs, *arcs)}
+            added = [a for a in part.arcs if (a.donor, a.patient) not in known]
+        if known is not None:
+            known.update((a.donor, a.patient) for a in added)
+        arcs += added
+    limits_relaxed = RelaxLimits(limits.get("max_cycle"), limits.get("max_chain"))
+    if not donors and not arcs:
+        return instance, limits_relaxed
+    changed = Instance(
+        instance.patients, (*instance.donors, *donors), (*instance.arcs, *arcs), name=instance.name
+    )
+    return changed, limits_relaxed
 
 
 def accept_abo_incompatible(
@@ -849,36 +868,14 @@ def what_if(
     if patient_id is not None and patient_id not in instance.patient_index:
         raise ConfigError(f"patient {patient_id}: not in the pool")
     before = before if before is not None else solve(instance, config)
-    if isinstance(change, Combination):
-        changed, limits = change.apply(instance)
-        again = what_if(changed, config, limits, patient_id=patient_id, before=before)
-        return replace(again, change=change.describe())
-    changed, new_config = instance, config
-    if isinstance(change, AddDonor):
-        if change.donor.id in instance.donor_index:
-            raise InstanceError(f"donor {change.donor.id}: already in the pool")
-        bad = [a for a in change.arcs if a.donor != change.donor.id]
-        if bad:
-            raise InstanceError(
-                f"arc {bad[0].donor}->{bad[0].patient}: expected arcs from donor {change.donor.id}"
-            )
-        changed = Instance(
-            instance.patients,
-            (*instance.donors, change.donor),
-            (*instance.arcs, *change.arcs),
-            name=instance.name,
-        )
-    elif isinstance(change, AddArcs):
-        known = {(a.donor, a.patient) for a in instance.arcs}
-        extra = [a for a in change.arcs if (a.donor, a.patient) not in known]
-        changed = Instance(
-            instance.patients, instance.donors, (*instance.arcs, *extra), name=instance.name
-        )
-    else:
+    parts = change.parts if isinstance(change, Combination) else (change,)
+    changed, limits = _changed_pool(instance, parts)
+    new_config = config
+    if limits.max_cycle is not None or limits.max_chain is not None:
         new_config = replace(
             config,
-            max_cycle=config.max_cycle if change.max_cycle is None else change.max_cycle,
-            max_chain=config.max_chain if change.max_chain is None else change.max_chain,
+            max_cycle=config.max_cycle if limits.max_cycle is None else limits.max_cycle,
+            max_chain=config.max_chain if limits.max_chain is None else limits.max_chain,
         )
     after = solve(changed, new_config)
     return WhatIf(change.describe(), changed, new_config, before, after, patient_id)

@@ -329,6 +329,7 @@ class SparseCyclePricer:
         sd = duals[by_dual]
         c = self.value
         found: list[IntArray] = []
+        count = 0
         for r, d, b, e, into_d, from_d in self._opposite_pairs(
             by_dual, out_bits, in_bits, duals, floor
         ):
@@ -352,7 +353,8 @@ class SparseCyclePricer:
                         ]
                     )
                     found.append(by_dual[block])
-            if sum(len(f) for f in found) > limit:
+                    count += len(block)
+            if count > limit:
                 raise FormulationTooLarge(
                     f"more than {limit:,} cycles within {-floor:g} of the LP bound"
                 )

@@ -53,7 +53,6 @@ from kidneyshare.workflows.recourse import stored_result
 from kidneyshare.workflows.what_if_run import JudgedChange, NewDonor, RunFacts
 
 __all__ = [
-    "Combination",
     "NewDonor",
     "PreparedExplanation",
     "Question",
