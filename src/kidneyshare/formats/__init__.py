@@ -96,6 +96,8 @@ FORMATS = ("native", "glasgow", "glasgow-xml", "preflib")
 _EXPECTED = "native JSON, Glasgow JSON or XML, or a PrefLib .wmd"
 _CONTENT = re.compile("[^\ufeff \t\r\n]")
 """The first character of a file's content (after a byte-order mark and blank space)."""
+_GLASGOW_FIRST = re.compile(r'\{[ \t\r\n]*"(?:data|schema|recipients)"')
+"""The start of a Glasgow document, decoded by its own decoder (its matches as columns)."""
 
 
 def _sniff(text: str, source: str) -> tuple[str, Any]:
@@ -111,7 +113,8 @@ def _sniff(text: str, source: str) -> tuple[str, Any]:
     if first == "<":
         return "glasgow-xml", None
     if first in "{[":
-        document = native.decode(text, source)
+        decode = glasgow.decode if _GLASGOW_FIRST.match(text, at) else native.decode
+        document = decode(text, source)
         if not isinstance(document, dict):
             raise FormatError(
                 f"expected a JSON object at the top level ({_EXPECTED}), found a list",

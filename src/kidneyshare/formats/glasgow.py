@@ -27,6 +27,12 @@ donors), so a donor listing several patients is an error, as is a donor marked
 The format has no place for the pool's name, patients' ages or arcs' probabilities:
 :func:`dump_glasgow` leaves them out.
 
+Large pools: the ``matches`` lists in the indented layout that :func:`dump_glasgow` and
+kep_solver write are read as columns with array operations (numpy) instead of decoding
+one JSON object per match (:mod:`kidneyshare.formats._matches`), with the same checks
+and the same messages; lists in any other layout are decoded as before, and
+:func:`dump_glasgow` formats each donor's matches from the arc columns when it writes it.
+
 References
 ----------
 .. [1] W. Pettersson, kep_solver documentation, "File formats" (JSON v1 and v2),
@@ -40,16 +46,18 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from operator import add
 from typing import Any, TypeVar
 
 import numpy as np
 
-from kidneyshare.formats._arcs import distinct, runs
+from kidneyshare.errors import FormatError
+from kidneyshare.formats._arcs import ArcColumns, codes_of, distinct
 from kidneyshare.formats._files import StrPath, read_text, write_text
 from kidneyshare.formats._json import JsonFields, field, index, key, load_json
+from kidneyshare.formats._matches import ScannedMatches, scan_matches
 from kidneyshare.formats._pool import PoolBuilder
 from kidneyshare.formats._values import AGE, PERCENT, WEIGHT, Range, quote
 from kidneyshare.model import BloodGroup, Instance
@@ -120,7 +128,23 @@ def parse_glasgow(text: str, source: str = "<text>") -> Instance:
     >>> [(a.donor, a.patient, a.weight) for a in pool.arcs]
     [('2', '1', 3.0)]
     """
-    return _parse_document(load_json(text, source), source)
+    return _parse_document(decode(text, source), source)
+
+
+def decode(text: str, source: str) -> Any:
+    """Decode a Glasgow document; its matches lists in the indented layout are read as
+    columns and left in the document as :class:`_ScannedList` (see
+    :mod:`kidneyshare.formats._matches`), others decoded as :func:`load_json` does.
+
+    Raises
+    ------
+    FormatError
+        as :func:`load_json`.
+    """
+    document, scanned = scan_matches(text, source)
+    if scanned is not None and not _put_scanned(document, scanned):
+        return load_json(text, source)
+    return document
 
 
 def _parse_document(document: Any, source: str) -> Instance:
@@ -148,11 +172,121 @@ def _parse_document(document: Any, source: str) -> Instance:
     if "recipients" in top:
         for where, patient_id, record in _records(f, top["recipients"], "recipients", layout):
             _add_recipient(f, builder, layout, where, patient_id, record)
+    columns = _MatchColumns(f)
     for where, donor_id, record in _records(
         f, f.required(top, "", layout.donors), layout.donors, layout
     ):
-        _add_donor(f, builder, layout, where, donor_id, record)
+        _add_donor(f, builder, layout, where, donor_id, record, columns)
+    if columns.donors:
+        builder.add_arc_columns(columns.arcs(builder.patient_ids()), columns.place)
     return builder.build()
+
+
+def _put_scanned(document: Any, scanned: ScannedMatches) -> bool:
+    """Put each scanned list in the donor record where the number that stands for it came
+    back; ``False`` (nothing put) unless each number is a donor's matches list, in order,
+    and every other non-empty matches list is one of them (else a list was another's: a
+    key with an escape, a field of a recipient ...)."""
+    if not isinstance(document, dict):
+        return False
+    layout = _V2 if "schema" in document else _V1
+    donors = document.get(layout.donors)
+    if isinstance(donors, dict):
+        donors = list(donors.values())
+    if not isinstance(donors, list):
+        return False
+    found: list[dict[str, Any]] = []
+    for record in donors:
+        if not isinstance(record, dict) or record.get(layout.matches, []) == []:
+            continue
+        value = record[layout.matches]
+        if not (
+            type(value) is list
+            and len(value) == 1
+            and type(value[0]) is int
+            and value[0] == len(found)
+        ):
+            return False
+        found.append(record)
+    if len(found) != len(scanned.bounds) - 1:
+        return False
+    for number, record in enumerate(found):
+        record[layout.matches] = _ScannedList(number, scanned)
+    return True
+
+
+class _ScannedList(list[Any]):
+    """A donor's matches list read as columns: rows of list ``number`` of ``scanned``
+    (empty as a list, so that the checks of a list pass as they did)."""
+
+    __slots__ = ("number", "scanned")
+
+    def __init__(self, number: int, scanned: ScannedMatches) -> None:
+        super().__init__()
+        self.number = number
+        self.scanned = scanned
+
+
+class _MatchColumns:
+    """The scanned matches, handed out donor by donor: each donor's first bad score is
+    reported when the donor is read, as the decoded matches are."""
+
+    __slots__ = ("_f", "_paths", "_refused", "_scanned", "_weights", "donors")
+
+    def __init__(self, f: JsonFields) -> None:
+        self._f = f
+        self._scanned: ScannedMatches | None = None
+        self._weights = np.zeros(0)
+        self._refused = np.zeros(0, np.int64)  # rows with a bad score
+        self._paths: list[str] = []  # each list's path, in order
+        self.donors: list[str] = []  # each list's donor
+
+    def _start(self, scanned: ScannedMatches) -> None:
+        self._scanned = scanned
+        self._weights = np.full(len(scanned.scores), np.nan)
+        refused = np.zeros(len(scanned.scores), dtype=bool)
+        for number, value in enumerate(scanned.scores):
+            try:
+                self._weights[number] = self._f.as_number(value, "score", WEIGHT)
+            except FormatError:
+                refused[number] = True
+        self._refused = np.flatnonzero(refused[scanned.score])
+
+    def add(self, matches: _ScannedList, donor_id: str, path: str) -> None:
+        """Hand the scanned list ``matches`` to ``donor_id``, whose list is at ``path``."""
+        if self._scanned is None:
+            self._start(matches.scanned)
+        scanned = matches.scanned
+        begin, end = scanned.bounds[matches.number : matches.number + 2].tolist()
+        at = int(np.searchsorted(self._refused, begin))
+        if at < len(self._refused) and self._refused[at] < end:
+            row = int(self._refused[at])
+            value = scanned.scores[scanned.score[row]]
+            self._f.as_number(value, field(index(path, row - begin), "score"), WEIGHT)
+        self._paths.append(path)
+        self.donors.append(donor_id)
+
+    def place(self, row: int) -> str:
+        """The path of the recipient of arc ``row``."""
+        assert self._scanned is not None
+        bounds = self._scanned.bounds
+        number = int(np.searchsorted(bounds, row, side="right")) - 1
+        return field(index(self._paths[number], row - int(bounds[number])), "recipient")
+
+    def arcs(self, patients: list[str]) -> ArcColumns:
+        """The arcs, patients numbered after ``patients`` (then unknown ids)."""
+        scanned = self._scanned
+        assert scanned is not None
+        names, patient = codes_of(scanned.recipient, patients)
+        sizes = np.diff(scanned.bounds)
+        return ArcColumns(
+            self.donors,
+            names,
+            np.repeat(np.arange(len(sizes), dtype=np.int64), sizes),
+            patient,
+            self._weights[scanned.score],
+            np.full(len(patient), np.nan),
+        )
 
 
 def _records(
@@ -214,6 +348,7 @@ def _add_donor(
     where: str,
     donor_id: str,
     record: dict[str, Any],
+    columns: _MatchColumns,
 ) -> None:
     who = f"donor {quote(donor_id)}"
     sources_path = field(where, layout.sources)
@@ -254,7 +389,11 @@ def _add_donor(
         age=None if age is None else f.as_number(age, field(where, layout.age), AGE),
     )
     matches_path = field(where, layout.matches)
-    for i, raw in enumerate(f.as_list(record.get(layout.matches, []), matches_path)):
+    matches = f.as_list(record.get(layout.matches, []), matches_path)
+    if isinstance(matches, _ScannedList):
+        columns.add(matches, donor_id, matches_path)
+        return
+    for i, raw in enumerate(matches):
         match_path = index(matches_path, i)
         match = f.as_object(raw, match_path)
         recipient_path = field(match_path, "recipient")
@@ -354,32 +493,42 @@ def _pieces(instance: Instance) -> Iterator[str]:
     text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     between = text.split(_NO_MATCHES)
     assert len(between) == len(instance.donors) + 1
-    matches = dict(_matches(instance))
+    matches = _matches(instance)
     for donor, before in zip(instance.donors, between, strict=False):
         yield before
-        yield matches.get(donor.id, _NO_MATCHES)
+        yield matches(donor.id)
     yield between[-1]
 
 
-def _matches(instance: Instance) -> Iterator[tuple[str, str]]:
-    """Each donor with arcs and its ``"matches": [...]`` as ``json.dumps(indent=2)``
-    writes it at a donor's depth, arcs in the pool's order."""
+def _matches(instance: Instance) -> Callable[[str], str]:
+    """The text of a donor's ``"matches": [...]`` as ``json.dumps(indent=2)`` writes it
+    at a donor's depth, arcs in the pool's order; each formatted when asked for, so that
+    the file's text is never held whole."""
     table = instance.arc_table()
     order = np.argsort(table.donor, kind="stable")
     donor, patient = table.donor[order], table.patient[order]
     scores, score = distinct(table.weight[order])
+    bounds = np.searchsorted(donor, np.arange(len(table.donors) + 1)).tolist()
+    number: dict[str, int] = {d: i for i, d in enumerate(table.donors)}
     opening = [
         f'        {{\n          "recipient": {_dumped(_id_out(p))},\n          "score": '
         for p in table.patients
     ]
     closing = [f"{_dumped(w)}\n        }}" for w in scores.tolist()]
-    for begin, end in runs(donor):
+
+    def text(donor_id: str) -> str:
+        at = number.get(donor_id)
+        if at is None or bounds[at] == bounds[at + 1]:
+            return _NO_MATCHES
+        begin, end = bounds[at], bounds[at + 1]
         items = map(
             add,
             map(opening.__getitem__, patient[begin:end].tolist()),
             map(closing.__getitem__, score[begin:end].tolist()),
         )
-        yield table.donors[int(donor[begin])], '"matches": [\n' + ",\n".join(items) + "\n      ]"
+        return '"matches": [\n' + ",\n".join(items) + "\n      ]"
+
+    return text
 
 
 def _dumped(value: object) -> str:
