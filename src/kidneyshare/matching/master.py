@@ -388,6 +388,8 @@ def solve_master(
     if lp_seen is not None:
         lp_seen.append((lp, z_lp))
     target = math.floor(z_lp + _TOL) if integral else z_lp
+    if simple_bound < target:
+        target = math.floor(simple_bound + _TOL) if integral else simple_bound
     details["lp_bound"] = z_lp
 
     # 2. Small MIPs first: the LP's support plus the best few columns that could be in a
@@ -513,8 +515,11 @@ def _basic_support(
     rows = master.n_rows
     if int(lp.support.sum() + lp.chain_support.sum()) <= _MIP_COLUMNS_PER_VERTEX[0] * rows:
         return lp.support, lp.chain_support
-    ids = np.flatnonzero(lp.rc >= floor)
-    chain_ids = np.flatnonzero(lp.rc_chain >= floor)
+    # The restricted master of the converged column generation already holds an optimal
+    # basis: solving over its columns (not every column of reduced cost >= floor, which
+    # on a degenerate level of a large pool are millions) gives a basic optimum.
+    ids = np.flatnonzero(lp.in_master & (lp.rc >= floor))
+    chain_ids = np.flatnonzero(lp.chain_in_master & (lp.rc_chain >= floor))
     basic = run.solve(master.model(ids, chain_ids, relax=True), relax=True, vertex=True)
     if basic.outcome is not BackendOutcome.OPTIMAL or basic.x is None:
         return lp.support, lp.chain_support

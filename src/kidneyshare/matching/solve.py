@@ -45,6 +45,7 @@ from kidneyshare.matching.reduction import reduce_graph
 from kidneyshare.matching.result import Donation, Exchange, ExchangeKind, Result, Status
 from kidneyshare.matching.sparse_pricing import MAX_CYCLE as SPARSE_MAX_CYCLE
 from kidneyshare.matching.sparse_pricing import SparseCyclePricer
+from kidneyshare.matching.two_way import maximum_matching, two_way_edges
 from kidneyshare.matching.verify import verify
 from kidneyshare.model import Instance
 
@@ -185,10 +186,16 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
     chain_alive = np.arange(len(chains), dtype=np.int64)
     for index, criterion in enumerate(criteria):
         column_values, chain_values = levels[index]
+        simple_bound = _simple_bound(graph, criterion)
         if index == 0 and len(criteria) == 1 and pricer is None:
             incumbent = _shorter_cycles_start(
                 instance, config, graph, columns, chains, formulation, deadline
             )
+        elif index == 0 and criterion is Criterion.EFFECTIVE_TWO_WAY and pricer is None:
+            matched = _two_way_start(graph, config, columns)
+            if matched is not None:
+                incumbent = (matched, np.zeros(0, dtype=np.int64))
+                simple_bound = float(len(matched))
         lp_seen: list[Any] = []
         listed: list[ExchangeColumns] = []
         level = solve_master(
@@ -202,7 +209,7 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
             deadline=deadline,
             threads=config.threads,
             seed=config.seed,
-            simple_bound=_simple_bound(graph, criterion),
+            simple_bound=simple_bound,
             start_from=None if incumbent is None else _positions(alive, chain_alive, incumbent),
             side=side.subset(alive, chain_alive),
             lp_seen=lp_seen,
@@ -506,6 +513,39 @@ def _shorter_cycles_start(
                 var_of[(int(a), k + 1)] for k, a in enumerate(arcs) if (int(a), k + 1) in var_of
             ]
     return column_ids, np.asarray(sorted(chain_vars), dtype=np.int64)
+
+
+def _two_way_start(
+    graph: CompatibilityGraph, config: SolverConfig, columns: ExchangeColumns
+) -> np.ndarray | None:
+    """The most effective two-way exchanges, as the listed columns of a maximum
+    matching of the 2-cycles and altruists' arcs (:mod:`~kidneyshare.matching.two_way`):
+    a plan optimal for that level, so its size is also the level's bound. ``None``
+    when some matched exchange is not listed (then the level is solved as usual)."""
+    chains = config.max_chain >= 1
+    u, v = two_way_edges(graph, chains=chains)
+    if config.max_cycle < 2:
+        keep = u >= graph.n_pairs
+        u, v = u[keep], v[keep]
+    mate = maximum_matching(graph.n_vertices, u, v)
+    low = np.flatnonzero((mate >= 0) & (np.arange(graph.n_vertices) < mate))
+    n = graph.n_vertices
+    # An altruist's number is above every pair's, so (low, mate[low]) puts the pair
+    # first; chain columns list the altruist first.
+    wanted = np.where(mate[low] >= graph.n_pairs, mate[low] * n + low, low * n + mate[low])
+    found: list[np.ndarray] = []
+    for b, block in enumerate(columns.blocks):
+        if block.length != (2 if block.is_cycle else 1):
+            continue
+        if block.is_cycle:
+            keys = block.vertices.min(axis=1) * n + block.vertices.max(axis=1)
+        else:
+            keys = block.vertices[:, 0] * n + block.vertices[:, 1]
+        found.append(columns.offsets[b] + np.flatnonzero(np.isin(keys, wanted)))
+    ids = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    if len(ids) != len(wanted):
+        return None
+    return np.sort(ids)
 
 
 def _simple_bound(graph: CompatibilityGraph, criterion: Criterion) -> float:

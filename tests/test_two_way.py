@@ -1,0 +1,93 @@
+"""The first UK level as a maximum matching (matching/two_way.py): against networkx's
+blossom algorithm on random graphs, and the hierarchy's first level against the MIP."""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from kidneyshare.generators import generate_saidman
+from kidneyshare.generators.delorme import generate_delorme
+from kidneyshare.matching import solve
+from kidneyshare.matching.config import Objective, SolverConfig
+from kidneyshare.matching.graph import CompatibilityGraph
+from kidneyshare.matching.two_way import maximum_matching, two_way_edges
+
+solve_module = importlib.import_module("kidneyshare.matching.solve")
+
+
+def _check_matching(n: int, u: np.ndarray, v: np.ndarray, mate: np.ndarray) -> int:
+    edges = {(int(a), int(b)) for a, b in zip(u, v, strict=True)}
+    edges |= {(b, a) for a, b in edges}
+    for x in range(n):
+        if mate[x] >= 0:
+            assert mate[mate[x]] == x
+            assert (x, int(mate[x])) in edges
+    return int(np.count_nonzero(mate >= 0)) // 2
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_maximum_matching_matches_blossom(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 40))
+    density = float(rng.choice([0.05, 0.1, 0.2, 0.5]))
+    pairs = [(a, b) for a, b in itertools.combinations(range(n), 2) if rng.random() < density]
+    u = np.asarray([a for a, _ in pairs], dtype=np.int64)
+    v = np.asarray([b for _, b in pairs], dtype=np.int64)
+    mate = maximum_matching(n, u, v)
+    g = nx.Graph()
+    g.add_nodes_from(range(n))
+    g.add_edges_from(pairs)
+    assert _check_matching(n, u, v, mate) == len(nx.max_weight_matching(g, maxcardinality=True))
+
+
+def test_odd_cycles_need_augmenting_paths() -> None:
+    # Two triangles joined by an edge, plus pendant vertices: the double cover's
+    # matching can be two odd cycles (bound 3, rounding gives 2); blossoms must be
+    # shrunk to find the third edge, and the pendants make the optimum 4.
+    pairs = [(0, 1), (1, 2), (2, 0), (3, 4), (4, 5), (5, 3), (2, 3), (0, 6), (4, 7)]
+    u = np.asarray([a for a, _ in pairs], dtype=np.int64)
+    v = np.asarray([b for _, b in pairs], dtype=np.int64)
+    assert _check_matching(8, u, v, maximum_matching(8, u, v)) == 4
+    assert _check_matching(6, u[:7], v[:7], maximum_matching(6, u[:7], v[:7])) == 3
+    empty = np.zeros(0, dtype=np.int64)
+    assert (maximum_matching(3, empty, empty) == -1).all()
+
+
+def test_two_way_edges_are_two_cycles_and_altruist_arcs() -> None:
+    instance = generate_saidman(30, 6, seed=3)
+    graph = CompatibilityGraph.from_instance(instance)
+    arcs = set(zip(graph.src.tolist(), graph.dst.tolist(), strict=True))
+    u, v = two_way_edges(graph, chains=True)
+    expected = {(a, b) for a, b in arcs if a < graph.n_pairs and a < b and (b, a) in arcs} | {
+        (a, b) for a, b in arcs if a >= graph.n_pairs
+    }
+    assert set(zip(u.tolist(), v.tolist(), strict=True)) == expected
+    u2, _ = two_way_edges(graph, chains=False)
+    assert (u2 < graph.n_pairs).all()
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("max_chain", [0, 1, 2])
+def test_uk_first_level_is_the_maximum_matching(
+    seed: int, max_chain: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the matching start the hierarchy's every level has the value it has when
+    the first level is solved by the MIP alone, and the first is the matching's size."""
+    # Delorme pools have several donors per pair (back-arcs are per donor).
+    instance = generate_delorme(40, 6, seed=seed)
+    config = SolverConfig(max_cycle=3, max_chain=max_chain, objective=Objective.UK)
+    result = solve(instance, config)
+    assert result.status.value == "optimal"
+    graph = CompatibilityGraph.from_instance(instance)
+    u, v = two_way_edges(graph, chains=max_chain >= 1)
+    g = nx.Graph()
+    g.add_edges_from(zip(u.tolist(), v.tolist(), strict=True))
+    size = len(nx.max_weight_matching(g, maxcardinality=True))
+    assert result.values["effective-two-way"] == size
+    monkeypatch.setattr(solve_module, "_two_way_start", lambda *args: None)
+    assert solve(instance, config).values == result.values
