@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-SUFFIX = {"native": ".json", "preflib": ".wmd", "glasgow": ".glasgow.json"}
+SUFFIX = {"native": ".json", "preflib": ".wmd", "glasgow": ".glasgow.json", "glasgow-xml": ".xml"}
 
 # Run in a fresh interpreter: generate and write, or read, and print one JSON line.
 WRITE = """

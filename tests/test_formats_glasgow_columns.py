@@ -240,6 +240,7 @@ AT0, AT1 = 'data["2"].matches[0]', 'data["2"].matches[1]'
         (R, '"recipient": "p\\u00e9",', AT0 + ".recipient", 'unknown patient "pé"'),
         (R, '"recipient": "pé",', AT0 + ".recipient", 'unknown patient "pé"'),
         (R, '"recipient": "a\\"b",', AT0 + ".recipient", 'unknown patient "a\\"b"'),
+        (R, '"recipient": "a"b",', "line 20, column 27", "delimiter"),
         (R, '"recipient": "a\tb",', "line 20, column 26", "control character"),
         (R, '"recipient": "a" "b",', "line 20, column 28", "delimiter"),
         (R, '"recipient": 1 2,', "line 20, column 26", "delimiter"),

@@ -35,7 +35,7 @@ from typing import Any
 
 from kidneyshare.errors import ConfigError, FormatError
 from kidneyshare.formats import glasgow, native, preflib
-from kidneyshare.formats._files import StrPath, read_text, write_text
+from kidneyshare.formats._files import StrPath, read_text
 from kidneyshare.formats._values import quote
 from kidneyshare.formats.glasgow import dump_glasgow, parse_glasgow, read_glasgow, write_glasgow
 from kidneyshare.formats.glasgow_xml import (
@@ -305,4 +305,4 @@ def write_instance(instance: Instance, path: StrPath, format: str) -> None:
     elif format == "glasgow":
         write_glasgow(instance, path)
     else:
-        write_text(path, dump_instance(instance, format))
+        write_glasgow_xml(instance, path)

@@ -53,11 +53,10 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from kidneyshare.errors import FormatError
-from kidneyshare.formats._arcs import ArcColumns, codes_of, distinct
+from kidneyshare.formats._arcs import ArcColumns, distinct
 from kidneyshare.formats._files import StrPath, read_text, write_text
 from kidneyshare.formats._json import JsonFields, field, index, key, load_json
-from kidneyshare.formats._matches import ScannedMatches, scan_matches
+from kidneyshare.formats._matches import MatchColumns, ScannedMatches, scan_matches
 from kidneyshare.formats._pool import PoolBuilder
 from kidneyshare.formats._values import AGE, PERCENT, WEIGHT, Range, quote
 from kidneyshare.model import BloodGroup, Instance
@@ -177,8 +176,9 @@ def _parse_document(document: Any, source: str) -> Instance:
         f, f.required(top, "", layout.donors), layout.donors, layout
     ):
         _add_donor(f, builder, layout, where, donor_id, record, columns)
-    if columns.donors:
-        builder.add_arc_columns(columns.arcs(builder.patient_ids()), columns.place)
+    arcs = columns.arcs(builder.patient_ids())
+    if arcs is not None:
+        builder.add_arc_columns(arcs, columns.place)
     return builder.build()
 
 
@@ -231,62 +231,35 @@ class _MatchColumns:
     """The scanned matches, handed out donor by donor: each donor's first bad score is
     reported when the donor is read, as the decoded matches are."""
 
-    __slots__ = ("_f", "_paths", "_refused", "_scanned", "_weights", "donors")
+    __slots__ = ("_columns", "_f", "_paths")
 
     def __init__(self, f: JsonFields) -> None:
         self._f = f
-        self._scanned: ScannedMatches | None = None
-        self._weights = np.zeros(0)
-        self._refused = np.zeros(0, np.int64)  # rows with a bad score
+        self._columns: MatchColumns | None = None
         self._paths: list[str] = []  # each list's path, in order
-        self.donors: list[str] = []  # each list's donor
 
-    def _start(self, scanned: ScannedMatches) -> None:
-        self._scanned = scanned
-        self._weights = np.full(len(scanned.scores), np.nan)
-        refused = np.zeros(len(scanned.scores), dtype=bool)
-        for number, value in enumerate(scanned.scores):
-            try:
-                self._weights[number] = self._f.as_number(value, "score", WEIGHT)
-            except FormatError:
-                refused[number] = True
-        self._refused = np.flatnonzero(refused[scanned.score])
+    def _weight(self, value: Any) -> float:
+        return self._f.as_number(value, "score", WEIGHT)
 
     def add(self, matches: _ScannedList, donor_id: str, path: str) -> None:
         """Hand the scanned list ``matches`` to ``donor_id``, whose list is at ``path``."""
-        if self._scanned is None:
-            self._start(matches.scanned)
-        scanned = matches.scanned
-        begin, end = scanned.bounds[matches.number : matches.number + 2].tolist()
-        at = int(np.searchsorted(self._refused, begin))
-        if at < len(self._refused) and self._refused[at] < end:
-            row = int(self._refused[at])
-            value = scanned.scores[scanned.score[row]]
-            self._f.as_number(value, field(index(path, row - begin), "score"), WEIGHT)
+        if self._columns is None:
+            self._columns = MatchColumns(matches.scanned, self._weight)
         self._paths.append(path)
-        self.donors.append(donor_id)
+        refused = self._columns.add(donor_id)
+        if refused is not None:
+            at, value = refused
+            self._f.as_number(value, field(index(path, at), "score"), WEIGHT)
 
     def place(self, row: int) -> str:
         """The path of the recipient of arc ``row``."""
-        assert self._scanned is not None
-        bounds = self._scanned.bounds
-        number = int(np.searchsorted(bounds, row, side="right")) - 1
-        return field(index(self._paths[number], row - int(bounds[number])), "recipient")
+        assert self._columns is not None
+        number, at = self._columns.item(row)
+        return field(index(self._paths[number], at), "recipient")
 
-    def arcs(self, patients: list[str]) -> ArcColumns:
-        """The arcs, patients numbered after ``patients`` (then unknown ids)."""
-        scanned = self._scanned
-        assert scanned is not None
-        names, patient = codes_of(scanned.recipient, patients)
-        sizes = np.diff(scanned.bounds)
-        return ArcColumns(
-            self.donors,
-            names,
-            np.repeat(np.arange(len(sizes), dtype=np.int64), sizes),
-            patient,
-            self._weights[scanned.score],
-            np.full(len(patient), np.nan),
-        )
+    def arcs(self, patients: list[str]) -> ArcColumns | None:
+        """The arcs, patients numbered after ``patients``; ``None`` without scanned lists."""
+        return None if self._columns is None else self._columns.arcs(patients)
 
 
 def _records(

@@ -28,6 +28,13 @@ by id only.
 Input is parsed with :mod:`defusedxml` (no DTDs' entity expansion, no external
 entities), never with :mod:`xml.etree` directly. Errors give the line of the element.
 
+Large pools: the ``<matches>`` blocks in the indented layout that
+:func:`dump_glasgow_xml` and kep_solver write are read as columns with array operations
+(numpy; :mod:`kidneyshare.formats._matches`) and the rest of the document is parsed
+without their items, lines still counted in the whole document, with the same checks
+and the same messages; any other document is read element by element. The writer
+formats each donor's matches from the arc columns, a donor at a time.
+
 References
 ----------
 .. [1] W. Pettersson, kep_solver documentation, "File formats" (XML),
@@ -37,22 +44,31 @@ References
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from collections.abc import Iterator
+from itertools import accumulate
+from operator import add
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+import numpy as np
+import numpy.typing as npt
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser, ParseError
 
 from kidneyshare.errors import FormatError
+from kidneyshare.formats._arcs import distinct
 from kidneyshare.formats._files import StrPath, read_text, write_text
+from kidneyshare.formats._matches import ItemLayout, MatchColumns, ScannedMatches, scan_items
 from kidneyshare.formats._pool import PoolBuilder
 from kidneyshare.formats._values import AGE, WEIGHT, Range, quote, text_number
-from kidneyshare.model import Arc, Instance
+from kidneyshare.model import Instance
 
 __all__ = ["dump_glasgow_xml", "parse_glasgow_xml", "read_glasgow_xml", "write_glasgow_xml"]
 
 _TRUE = frozenset({"true", "1"})
 _FALSE = frozenset({"false", "0"})
+_ESCAPES = {"\r": "&#13;"}  # besides & < >: a carriage return read back as itself
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
@@ -77,15 +93,23 @@ class _EntryReader:
 
     Each child of the root is built as a small :class:`_Element` tree with line
     numbers, read as soon as it ends, then dropped: the document is never held whole.
+    With ``blocks``, the text parsed is the document without its scanned matches'
+    items, and lines are counted in the document.
     """
 
-    def __init__(self, builder: PoolBuilder) -> None:
+    def __init__(self, builder: PoolBuilder, blocks: _Blocks | None = None) -> None:
         self.builder = builder
+        self.blocks = blocks
         self.expat: Any = None  # the expat parser, asked for the line of each start tag
         self.stack: list[_Element] = []
 
+    def line(self, line: int | None = None) -> int:
+        """The document's line of ``line`` of the text parsed (by default, the parser's)."""
+        line = self.expat.CurrentLineNumber if line is None else line
+        return line if self.blocks is None else self.blocks.line(line)
+
     def start(self, tag: str, attrib: dict[str, str]) -> None:
-        element = _Element(tag, attrib, self.expat.CurrentLineNumber)
+        element = _Element(tag, attrib, self.line())
         if not self.stack and tag != "data":
             raise self.builder.error(
                 f"expected the root element <data>, found <{tag}>", element.line
@@ -116,12 +140,12 @@ class _EntryReader:
                 "one per donor",
                 entry.line,
             )
-        _add_entry(self.builder, entry)
+        _add_entry(self.builder, entry, self.blocks)
 
 
-def _read_entries(text: str, builder: PoolBuilder) -> None:
+def _read_entries(text: str, builder: PoolBuilder, blocks: _Blocks | None = None) -> None:
     """Parse ``text`` safely, feeding its entries to ``builder``."""
-    target = _EntryReader(builder)
+    target = _EntryReader(builder, blocks)
     parser = DefusedXMLParser(target=target)
     target.expat = parser.parser
     try:
@@ -129,6 +153,7 @@ def _read_entries(text: str, builder: PoolBuilder) -> None:
         parser.close()
     except ParseError as exc:
         line, column = exc.position
+        line = target.line(line)
         reason = str(exc).split(": line ")[0]
         hint = (
             " (the text ends early: is the file truncated?)" if reason == "no element found" else ""
@@ -142,7 +167,7 @@ def _read_entries(text: str, builder: PoolBuilder) -> None:
         raise builder.error(
             f"forbidden XML construct ({exc}); DTDs, entity declarations and external "
             "references are refused for safety",
-            target.expat.CurrentLineNumber,
+            target.line(),
         ) from exc
 
 
@@ -176,12 +201,153 @@ def parse_glasgow_xml(text: str, source: str = "<text>") -> Instance:
     ----------
     .. [1] W. Pettersson, kep_solver documentation, "File formats" (XML).
     """
+    blocks = _Blocks.scan(text)
+    if blocks is not None:
+        builder = PoolBuilder(source)
+        try:
+            _read_entries(blocks.rest, builder, blocks)
+            blocks.put(builder)
+            return builder.build()
+        except _Unscanned:
+            pass
     builder = PoolBuilder(source)
     _read_entries(text, builder)
     return builder.build()
 
 
-def _add_entry(builder: PoolBuilder, entry: _Element) -> None:
+class _Unscanned(Exception):
+    """The scanned blocks were not every ``<matches>`` of the entries with items, in
+    order: the document is read element by element instead."""
+
+
+_XML_ITEMS = ItemLayout(
+    b"<match>",
+    b"<recipient>",
+    b"</recipient>",
+    b"<score>",
+    b"</score>",
+    b"</match>",
+    b"",
+    quoted=False,
+    counted=(b"<", b">"),
+)
+_BLOCK = "<matches>\n"
+_FIRST_ITEM = re.compile(r"\n( *)<match>\n( *)<recipient>")
+_SPACES = re.compile(" *")
+
+
+class _Blocks:
+    """The ``<matches>`` blocks of a document in the indented layout that
+    :func:`dump_glasgow_xml` and kep_solver write, their items read as columns
+    (:mod:`kidneyshare.formats._matches`), and the document without those items
+    (``rest``): each block's ``<matches>`` and ``</matches>`` on consecutive lines,
+    the columns of every other line as they were. The entries are read from ``rest``,
+    lines counted in the document; each ``<matches>`` of an entry on a block's line
+    takes that block's items (:meth:`claim`)."""
+
+    __slots__ = ("_columns", "_lines", "_shift", "_tag_lines", "_tags", "rest")
+
+    def __init__(self, rest: str, scanned: ScannedMatches, tags: list[int]) -> None:
+        self.rest = rest
+        self._tags = tags  # the document's line of each block's <matches>
+        self._tag_lines = frozenset(tags)
+        sizes = np.diff(scanned.bounds).tolist()
+        removed = [4 * size for size in sizes]  # lines of items taken out of each block
+        before = [0, *accumulate(removed)]
+        self._lines = [tag - done for tag, done in zip(tags, before, strict=False)]
+        self._shift = before[1:]  # lines taken out up to each block, in rest's lines
+        self._columns = MatchColumns(scanned, _weight)
+
+    @classmethod
+    def scan(cls, text: str) -> _Blocks | None:
+        """The blocks of ``text``, or ``None`` if it has none, or any is not in the
+        layout (then the document is read element by element)."""
+        spans: list[tuple[int, int]] = []
+        at = text.find(_BLOCK)
+        while at >= 0:
+            begin = at + len(_BLOCK) - 1  # the newline before the first item
+            close = text.find("</matches>", begin)
+            end = text.rfind("\n", begin, close)
+            start_of_line = text.rfind("\n", 0, at) + 1
+            if (
+                close < 0
+                or end <= begin
+                or not _SPACES.fullmatch(text, end + 1, close)
+                or not _SPACES.fullmatch(text, start_of_line, at)
+            ):
+                return None
+            spans.append((begin, end))
+            at = text.find(_BLOCK, close)
+        if not spans:
+            return None
+        item = _FIRST_ITEM.match(text, spans[0][0])
+        if item is None or len(item[2]) <= len(item[1]):
+            return None
+        scanned = scan_items(
+            text, spans, _XML_ITEMS, (len(item[1]), len(item[2])), lambda t: t.decode()
+        )
+        if scanned is None:
+            return None
+        rest: list[str] = []
+        tags: list[int] = []
+        line, done = 1, 0
+        for (begin, end), size in zip(spans, np.diff(scanned.bounds).tolist(), strict=True):
+            line += text.count("\n", done, begin)
+            tags.append(line)
+            rest.append(text[done:begin])
+            line += 4 * size  # the items' lines
+            done = end
+        rest.append(text[done:])
+        return cls("".join(rest), scanned, tags)
+
+    def line(self, line: int) -> int:
+        """The document's line of ``line`` of ``rest``."""
+        blocks = bisect_left(self._lines, line)  # the blocks whose <matches> is before
+        return line + (self._shift[blocks - 1] if blocks else 0)
+
+    def claim(self, matches: _Element) -> bool:
+        """Whether ``matches`` is the next block's; raises :class:`_Unscanned` for one
+        that is not a block's but has items (they cannot join the columns)."""
+        number = len(self._columns.donors)
+        if number < len(self._tags) and matches.line == self._tags[number]:
+            return True
+        if matches.children or matches.line in self._tag_lines:  # (a block passed over)
+            raise _Unscanned
+        return False
+
+    def add(self, builder: PoolBuilder, donor_id: str) -> None:
+        """Hand the next block to ``donor_id``; its first bad score is an error."""
+        number = len(self._columns.donors)
+        refused = self._columns.add(donor_id)
+        if refused is not None:
+            at, text = refused
+            raise builder.error(
+                f"expected {WEIGHT.expected} in <score>, found {quote(text.strip())}",
+                self._tags[number] + 4 * at + 3,
+            )
+
+    def put(self, builder: PoolBuilder) -> None:
+        """Give ``builder`` the arcs of the blocks; raises :class:`_Unscanned` unless
+        every block was claimed."""
+        if len(self._columns.donors) != len(self._tags):
+            raise _Unscanned
+        builder.add_arc_columns(self._columns.arcs(builder.patient_ids()), self._place)
+
+    def _place(self, row: int) -> int:
+        number, at = self._columns.item(row)
+        return self._tags[number] + 4 * at + 2
+
+
+def _weight(text: str) -> float:
+    """A score's text as the reader takes it; :class:`FormatError` (without a place)
+    when it does not."""
+    value = text_number(text.strip())
+    if value is None or not WEIGHT.contains(value):
+        raise FormatError("refused score")
+    return value
+
+
+def _add_entry(builder: PoolBuilder, entry: _Element, blocks: _Blocks | None = None) -> None:
     """Add the donor of one ``<entry>``, their paired patient if new, and their arcs."""
     _no_text(builder, entry)
     if "donor_id" not in entry.attrib:
@@ -217,7 +383,10 @@ def _add_entry(builder: PoolBuilder, entry: _Element) -> None:
         age=None if age is None else _number(builder, age, AGE),
     )
     matches = fields.get("matches")
-    if matches is not None:
+    if matches is not None and blocks is not None and blocks.claim(matches):
+        _no_text(builder, matches)
+        blocks.add(builder, donor_id)
+    elif matches is not None:
         _add_matches(builder, matches, donor_id, who)
 
 
@@ -328,7 +497,7 @@ def _text(value: str, who: str, instance: Instance) -> str:
             source=instance.name or "<instance>",
             location=who,
         )
-    return escape(value, {"\r": "&#13;"})
+    return escape(value, _ESCAPES)
 
 
 def _attribute(value: str, who: str, instance: Instance) -> str:
@@ -360,36 +529,69 @@ def dump_glasgow_xml(instance: Instance) -> str:
     ----------
     .. [1] W. Pettersson, kep_solver documentation, "File formats" (XML).
     """
-    matches: dict[str, list[Arc]] = {d.id: [] for d in instance.donors}
-    for arc in instance.arcs:
-        matches[arc.donor].append(arc)
-    lines = ['<?xml version="1.0" encoding="utf-8"?>', "<data>"]
-    for d in instance.donors:
+    return "".join(_pieces(instance))
+
+
+def _pieces(instance: Instance) -> Iterator[str]:
+    """The text of :func:`dump_glasgow_xml` in pieces, a donor at a time, each donor's
+    matches formatted from the arc columns (each patient's and score's text once). Every
+    id is checked before the first piece, in the order the text names them."""
+    table = instance.arc_table()
+    order = np.argsort(table.donor, kind="stable")
+    patient = table.patient[order]
+    scores, score = distinct(table.weight[order])
+    bounds = np.searchsorted(table.donor[order], np.arange(len(table.donors) + 1)).tolist()
+    number: dict[str, int] = {d: i for i, d in enumerate(table.donors)}
+    carried = [not _NOT_XML.search(p) for p in table.patients]
+    for d in instance.donors:  # an error before any text is written
         who = f"donor {quote(d.id)}"
-        lines.append(f"  <entry donor_id={_attribute(d.id, who, instance)}>")
+        _attribute(d.id, who, instance)
+        if d.patient is not None:
+            _text(d.patient, who, instance)
+        at = number.get(d.id)
+        if at is not None and not all(map(carried.__getitem__, _rows(patient, bounds, at))):
+            bad = next(p for p in _rows(patient, bounds, at) if not carried[p])
+            _text(table.patients[bad], who, instance)
+    opening = [
+        f"      <match>\n        <recipient>{escape(p, _ESCAPES)}</recipient>\n        <score>"
+        for p in table.patients
+    ]
+    closing = [f"{_number_text(w)}</score>\n      </match>\n" for w in scores.tolist()]
+    yield '<?xml version="1.0" encoding="utf-8"?>\n<data>\n'
+    for d in instance.donors:
+        lines = [f"  <entry donor_id={quoteattr(d.id)}>\n"]
         if d.age is not None:
-            lines.append(f"    <dage>{_number_text(d.age)}</dage>")
+            lines.append(f"    <dage>{_number_text(d.age)}</dage>\n")
         if d.blood_group is not None:
-            lines.append(f"    <bloodgroup>{d.blood_group.value}</bloodgroup>")
+            lines.append(f"    <bloodgroup>{d.blood_group.value}</bloodgroup>\n")
         if d.patient is None:
-            lines.append("    <altruistic>true</altruistic>")
+            lines.append("    <altruistic>true</altruistic>\n")
         else:
-            lines.append("    <sources>")
-            lines.append(f"      <source>{_text(d.patient, who, instance)}</source>")
-            lines.append("    </sources>")
-        if not matches[d.id]:
-            lines.append("    <matches/>")
+            source = escape(d.patient, _ESCAPES)
+            lines.append(f"    <sources>\n      <source>{source}</source>\n    </sources>\n")
+        at = number.get(d.id)
+        if at is None or bounds[at] == bounds[at + 1]:
+            lines.append("    <matches/>\n")
         else:
-            lines.append("    <matches>")
-            for a in matches[d.id]:
-                lines.append("      <match>")
-                lines.append(f"        <recipient>{_text(a.patient, who, instance)}</recipient>")
-                lines.append(f"        <score>{_number_text(a.weight)}</score>")
-                lines.append("      </match>")
-            lines.append("    </matches>")
-        lines.append("  </entry>")
-    lines.append("</data>")
-    return "\n".join(lines) + "\n"
+            begin, end = bounds[at], bounds[at + 1]
+            lines.append("    <matches>\n")
+            lines.extend(
+                map(
+                    add,
+                    map(opening.__getitem__, patient[begin:end].tolist()),
+                    map(closing.__getitem__, score[begin:end].tolist()),
+                )
+            )
+            lines.append("    </matches>\n")
+        lines.append("  </entry>\n")
+        yield "".join(lines)
+    yield "</data>\n"
+
+
+def _rows(patient: npt.NDArray[np.int64], bounds: list[int], at: int) -> list[int]:
+    """The patients of donor number ``at``'s arcs."""
+    rows: list[int] = patient[bounds[at] : bounds[at + 1]].tolist()
+    return rows
 
 
 def read_glasgow_xml(path: StrPath) -> Instance:
@@ -408,4 +610,4 @@ def read_glasgow_xml(path: StrPath) -> Instance:
 
 def write_glasgow_xml(instance: Instance, path: StrPath) -> None:
     """Write ``instance`` in the Glasgow XML form to ``path`` (gzipped if ``.gz``)."""
-    write_text(path, dump_glasgow_xml(instance))
+    write_text(path, _pieces(instance))
