@@ -1,5 +1,19 @@
 """HiGHS through ``highspy``'s own API (the default backend, always installed).
 
+A time limit is a deadline on the wall clock (``time.perf_counter``) from the moment
+``solve`` is called: HiGHS's own ``time_limit`` is set to the time left just before the
+run (building and passing the model count, and so does a second, cold solve), and
+HiGHS's simplex, interior-point and MIP interrupt callbacks (``setCallback`` and
+``startCallback`` on the core ``_Highs``) set ``user_interrupt`` once the clock has
+passed it. HiGHS then stops with ``kInterrupt``, reported like its own time limit
+(``TIME_LIMIT`` with the best solution and bound found). HiGHS calls them only where it
+polls: each simplex iteration, many times per interior-point iteration, and in a MIP at
+the points where it checks its own limit (not inside the MIP's node LPs, which get the
+time left as their limit). A phase that polls neither still overruns: in HiGHS 1.16 the
+feasibility-jump heuristic ran 29 s of a 3 s limit on a 20,000-row, 300,000-column
+packing MIP. Without a time limit no callback is set; a highspy without the callback API
+(older releases) keeps HiGHS's own limit alone.
+
 References
 ----------
 Huangfu, Q., Hall, J. A. J. (2018). Parallelizing the dual revised simplex method.
@@ -53,6 +67,7 @@ NATIVE_STATUS: dict[str, BackendOutcome] = {
 }
 
 _IPM_FROM = 20_000
+_MIN_LIMIT = 0.01
 _COLWISE = 1
 _MAXIMIZE = -1
 
@@ -72,6 +87,16 @@ class HighsBackend(Backend):
         return True
 
     def solve(self, model: LinearModel, options: BackendOptions) -> BackendSolution:
+        deadline = None
+        if options.time_limit is not None:
+            deadline = time.perf_counter() + max(float(options.time_limit), _MIN_LIMIT)
+        return self._solve(model, options, deadline)
+
+    def _solve(
+        self, model: LinearModel, options: BackendOptions, deadline: float | None
+    ) -> BackendSolution:
+        """``solve`` stopping at ``deadline`` (a ``time.perf_counter()`` value) through
+        the interrupt callbacks, and through HiGHS's own limit when ``options`` has one."""
         try:
             import highspy
         except ImportError as exc:  # pragma: no cover - highspy is a hard dependency
@@ -86,8 +111,6 @@ class HighsBackend(Backend):
             h.setOptionValue("mip_max_nodes", int(options.node_limit))
         if not options.presolve:
             h.setOptionValue("presolve", "off")
-        if options.time_limit is not None:
-            h.setOptionValue("time_limit", max(float(options.time_limit), 0.01))
         relax = options.relax or not model.integer.any()
         if relax and (options.interior or model.n_cols > _IPM_FROM):
             # Exchange LPs are highly degenerate; interior point is several times faster
@@ -125,6 +148,11 @@ class HighsBackend(Backend):
         if options.initial is not None and not relax:
             idx = np.arange(model.n_cols, dtype=np.int32)
             h.setSolution(model.n_cols, idx, np.asarray(options.initial, dtype=np.float64))
+        if deadline is not None:
+            if options.time_limit is not None:
+                left = deadline - time.perf_counter()
+                h.setOptionValue("time_limit", max(left, _MIN_LIMIT))
+            _interrupt_at(h, highspy, deadline)
         h.run()
         native = h.getModelStatus()
         native_name = native.name if hasattr(native, "name") else str(native).split(".")[-1]
@@ -146,7 +174,11 @@ class HighsBackend(Backend):
                 # HiGHS 1.16 can solve a MIP in presolve, report the optimum's value and
                 # hand back the starting solution as its solution. Solve again cold.
                 log.debug("HiGHS returned its start (%s) for an optimum of %s", objective, claimed)
-                return self.solve(model, replace(options, initial=None))
+                cold = self._solve(model, replace(options, initial=None), deadline)
+                if cold.x is not None:
+                    return cold
+                # Out of time before the cold solve found a plan: the start, unproven.
+                outcome = BackendOutcome.TIME_LIMIT
         bound: float | None = None
         row_duals = None
         if relax:
@@ -193,6 +225,37 @@ def _new_highs(highspy: Any) -> Any:
     """
     core = getattr(getattr(highspy, "_core", None), "_Highs", None)
     return core() if core is not None else highspy.Highs()
+
+
+_INTERRUPTS = ("kCallbackSimplexInterrupt", "kCallbackIpmInterrupt", "kCallbackMipInterrupt")
+_no_callbacks_logged: list[bool] = []
+
+
+def _interrupt_at(h: Any, highspy: Any, deadline: float) -> bool:
+    """Make ``h``'s interrupt callbacks stop its run once ``time.perf_counter()`` passes
+    ``deadline``; False (HiGHS's own time limit alone) when this highspy has no
+    callback API.
+
+    HiGHS calls the callback from the thread that runs the solve (``run`` releases the
+    GIL, so the call takes it back); it does nothing but read the clock, as it runs every
+    simplex iteration.
+    """
+    kinds = getattr(getattr(highspy, "cb", None), "HighsCallbackType", None)
+    if kinds is None or not hasattr(h, "setCallback") or not hasattr(h, "startCallback"):
+        if not _no_callbacks_logged:
+            _no_callbacks_logged.append(True)
+            log.warning("highspy has no callbacks: the time limit is HiGHS's own alone")
+        return False
+    clock = time.perf_counter
+
+    def interrupt(kind: int, message: str, data_out: Any, data_in: Any, user: Any) -> None:
+        if clock() >= deadline and data_in is not None:
+            data_in.user_interrupt = True
+
+    h.setCallback(interrupt, None)
+    for name in _INTERRUPTS:
+        h.startCallback(getattr(kinds, name))
+    return True
 
 
 def _info_value(info: Any, name: str) -> float | None:
