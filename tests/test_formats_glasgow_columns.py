@@ -17,6 +17,8 @@ import pytest
 from hypothesis import given, settings
 
 from format_pools import NUMBER_IDS, pool_key, pools, projected
+from format_readers import expect
+from format_readers import same_outcome as same_outcome_of
 from kidneyshare.errors import FormatError
 from kidneyshare.formats._json import load_json
 from kidneyshare.formats.glasgow import (
@@ -52,20 +54,7 @@ def scanned(text: str) -> bool:
 
 def same_outcome(text: str) -> Instance | FormatError:
     """Read ``text`` both ways: the same pool, or the same error at the same place."""
-    try:
-        expected: Instance | FormatError = decoded(text)
-    except FormatError as error:
-        expected = error
-    try:
-        pool = parse_glasgow(text, SOURCE)
-    except FormatError as error:
-        assert isinstance(expected, FormatError), f"refused: {error}"
-        assert (error.location, str(error)) == (expected.location, str(expected))
-        return error
-    assert isinstance(expected, Instance), f"accepted, but the decoder says {expected}"
-    assert pool == expected
-    assert pool.arcs == expected.arcs  # in the same order, with the same weights
-    return pool
+    return same_outcome_of(text, lambda t: parse_glasgow(t, SOURCE), decoded)
 
 
 def saidman(pairs: int, seed: int) -> Instance:
@@ -273,12 +262,7 @@ def test_a_damaged_match_reads_as_decoded(
     old: str, new: str, location: str | None, words: str | None
 ) -> None:
     outcome = same_outcome(edited(old, new))
-    if words is None:
-        assert isinstance(outcome, Instance)
-    else:
-        assert isinstance(outcome, FormatError)
-        assert outcome.location == location
-        assert words in str(outcome)
+    expect(outcome, location, words)
 
 
 def test_errors_come_in_document_order() -> None:
