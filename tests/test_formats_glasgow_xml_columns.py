@@ -128,6 +128,9 @@ def test_the_document_is_scanned() -> None:
         ("<bloodgroup>A</bloodgroup>", "<bloodgroup>Q</bloodgroup>", "line 36",
          "unknown blood group"),
         ("</data>", "</date>", "line 45, column 2", "mismatched tag"),
+        ("<matches/>", "<matches>\n    </matches>", None, None),
+        ("<matches/>", "<matches>\n\n    </matches>", None, None),
+        ("<matches/>", "<matches>\n  x  </matches>", "line 33", "unexpected text \"x\""),
         ("<matches/>", "<matches>\n      <match>\n        <recipient>1</recipient>\n"
          "        <score>1</score>\n      </match>\n    </matches>\n    <matches/>", "line 39",
          "<matches> given twice"),

@@ -268,7 +268,12 @@ def _scan_items(
     if (first >= n).any() or (line[np.minimum(first, n - 1), 0] - 1 != starts).any():
         return None  # a list that does not begin with an item
     lengths, score_lengths = id_end - id_begin, score_end - score_begin
-    if (lengths > _WIDEST).any() or (score_lengths > _WIDEST).any() or (score_lengths < 1).any():
+    if (
+        (lengths > _WIDEST).any()
+        or (lengths < 0).any()  # (the line shorter than its fixed text)
+        or (score_lengths > _WIDEST).any()
+        or (score_lengths < 1).any()
+    ):
         return None
     quoted = np.zeros(n, dtype=bool)
     if layout.quoted:  # a JSON string, or a JSON integer

@@ -234,6 +234,7 @@ _XML_ITEMS = ItemLayout(
 _BLOCK = "<matches>\n"
 _FIRST_ITEM = re.compile(r"\n( *)<match>\n( *)<recipient>")
 _SPACES = re.compile(" *")
+_BLANK = re.compile("[ \n]*")
 
 
 class _Blocks:
@@ -267,16 +268,16 @@ class _Blocks:
         while at >= 0:
             begin = at + len(_BLOCK) - 1  # the newline before the first item
             close = text.find("</matches>", begin)
-            end = text.rfind("\n", begin, close)
+            end = text.rfind("\n", begin, close) if close >= 0 else -1
             start_of_line = text.rfind("\n", 0, at) + 1
             if (
-                close < 0
-                or end <= begin
+                end < begin
                 or not _SPACES.fullmatch(text, end + 1, close)
                 or not _SPACES.fullmatch(text, start_of_line, at)
             ):
                 return None
-            spans.append((begin, end))
+            if not _BLANK.fullmatch(text, begin, end):  # (no items: parsed as it is)
+                spans.append((begin, end))
             at = text.find(_BLOCK, close)
         if not spans:
             return None
