@@ -66,7 +66,10 @@ BoolArray = npt.NDArray[np.bool_]
 # Models with at most this many columns go to the MIP whole.
 DIRECT_LIMIT = 5_000
 # Up to this many exchange columns the LP is solved whole, beyond by column generation.
-FULL_LP_LIMIT = 400_000
+# 30,000: the UK levels of PrefLib 231 (1,024 pairs, 175,000-363,000 columns alive per
+# level) took 125 s solved whole (interior point, 120 s for one LP) and 55 s by column
+# generation; PrefLib 211 136 -> 73 s, 171 33 -> 11 s (same run, same load).
+FULL_LP_LIMIT = 30_000
 # Up to this many PICEF chain-arc variables all are in every LP, beyond they are priced.
 FULL_CHAIN_LP_LIMIT = 100_000
 _TOL = 1e-6
