@@ -211,3 +211,31 @@ def test_no_limit_no_callbacks(monkeypatch: pytest.MonkeyPatch) -> None:
     assert calls == []
     HighsBackend().solve(model, BackendOptions(time_limit=30.0))
     assert len(calls) == 1
+
+
+def test_feasibility_jump_is_skipped_close_to_the_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A MIP too large for the time left runs without the feasibility-jump heuristic
+    (which polls neither the time limit nor the callbacks); with time to spare it
+    keeps it."""
+    made: list[object] = []
+    original = highs._new_highs
+
+    def keep(highspy: object) -> object:
+        made.append(original(highspy))
+        return made[-1]
+
+    monkeypatch.setattr(highs, "_new_highs", keep)
+    # 600 nonzeros: 0.024 s of heuristic budget, above the 0.01 s shortest limit; small
+    # enough to be solved at once when the heuristic may run.
+    model = _packing(30, 150, seed=5)
+
+    def jump(time_limit: float) -> bool:
+        made.clear()
+        HighsBackend().solve(model, BackendOptions(time_limit=time_limit))
+        _, value = made[0].getOptionValue("mip_heuristic_run_feasibility_jump")  # type: ignore[attr-defined]
+        return bool(value)
+
+    assert jump(1e-3) is False
+    assert jump(60.0) is True
