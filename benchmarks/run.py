@@ -418,7 +418,11 @@ def worker_kep(spec: dict[str, Any]) -> None:
         maxCycleLength=spec["K"],
         maxChainLength=spec["L"] + 1,  # kep_solver counts the altruist as a donor
         description="benchmark",
-        build_alt_embed=2 if uk else 0,  # the alternates/embeddeds NHSBT expects
+        # 3: the alternates and embedded exchanges NHSBT expects, embedded ones without
+        # new donors: kidneyshare's back-arc definition (docs/objectives.md). With 2
+        # (new donors allowed) kep_solver counted 265 back-arcs where kidneyshare's
+        # definition gives 263 on Delorme 1,000.
+        build_alt_embed=3 if uk else 0,
         full_details=False,
     )
     t0 = time.perf_counter()
