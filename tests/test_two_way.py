@@ -14,6 +14,8 @@ from kidneyshare.generators import generate_saidman
 from kidneyshare.generators.delorme import generate_delorme
 from kidneyshare.matching import solve
 from kidneyshare.matching.config import Objective, SolverConfig
+from kidneyshare.matching.enumeration import enumerate_chains, enumerate_cycles
+from kidneyshare.matching.formulations import ExchangeColumns
 from kidneyshare.matching.graph import CompatibilityGraph
 from kidneyshare.matching.two_way import maximum_matching, two_way_edges
 
@@ -91,3 +93,21 @@ def test_uk_first_level_is_the_maximum_matching(
     assert result.values["effective-two-way"] == size
     monkeypatch.setattr(solve_module, "_two_way_start", lambda *args: None)
     assert solve(instance, config).values == result.values
+
+
+def test_listed_ids_find_exchanges_as_listed() -> None:
+    """Plans handed to a level as a start (the matching, the K - 1 optimum) are found
+    among the listed columns by their vertices in listing order."""
+    instance = generate_saidman(40, 6, seed=4)
+    graph = CompatibilityGraph.from_instance(instance)
+    blocks = enumerate_cycles(graph, 3) + enumerate_chains(graph, 2)
+    columns = ExchangeColumns(blocks, np.ones(graph.n_arcs))
+    rng = np.random.default_rng(0)
+    for b, block in enumerate(columns.blocks):
+        picked = np.sort(rng.choice(len(block), size=min(5, len(block)), replace=False))
+        ids = solve_module._listed_ids(
+            columns, graph.n_vertices, block.is_cycle, block.vertices[picked]
+        )
+        assert sorted(ids.tolist()) == (columns.offsets[b] + picked).tolist()
+    none = solve_module._listed_ids(columns, graph.n_vertices, True, np.zeros((0, 2), np.int64))
+    assert len(none) == 0

@@ -490,16 +490,13 @@ def _shorter_cycles_start(
     wanted: dict[int, list[tuple[int, ...]]] = {}
     for cycle in shorter.cycles:
         wanted.setdefault(len(cycle.vertices), []).append(tuple(number[v] for v in cycle.vertices))
-    n = max(graph.n_vertices, 1)
-    found: list[np.ndarray] = []
-    for b, block in enumerate(columns.blocks):
-        if not block.is_cycle or block.length not in wanted:
-            continue
-        weights = n ** np.arange(block.length, dtype=np.int64)
-        keys = block.vertices @ weights
-        want = np.asarray(wanted[block.length], dtype=np.int64) @ weights
-        found.append(columns.offsets[b] + np.flatnonzero(np.isin(keys, want)))
-    column_ids = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    column_ids = np.concatenate(
+        [np.zeros(0, dtype=np.int64)]
+        + [
+            _listed_ids(columns, graph.n_vertices, True, np.asarray(rows, dtype=np.int64))
+            for rows in wanted.values()
+        ]
+    )
     chain_vars: list[int] = []
     if formulation == "picef" and len(chains):
         var_of = {
@@ -529,23 +526,37 @@ def _two_way_start(
         u, v = u[keep], v[keep]
     mate = maximum_matching(graph.n_vertices, u, v)
     low = np.flatnonzero((mate >= 0) & (np.arange(graph.n_vertices) < mate))
-    n = graph.n_vertices
-    # An altruist's number is above every pair's, so (low, mate[low]) puts the pair
-    # first; chain columns list the altruist first.
-    wanted = np.where(mate[low] >= graph.n_pairs, mate[low] * n + low, low * n + mate[low])
-    found: list[np.ndarray] = []
-    for b, block in enumerate(columns.blocks):
-        if block.length != (2 if block.is_cycle else 1):
-            continue
-        if block.is_cycle:
-            keys = block.vertices.min(axis=1) * n + block.vertices.max(axis=1)
-        else:
-            keys = block.vertices[:, 0] * n + block.vertices[:, 1]
-        found.append(columns.offsets[b] + np.flatnonzero(np.isin(keys, wanted)))
-    ids = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
-    if len(ids) != len(wanted):
+    # (low, mate[low]) is a 2-cycle listed from its smaller vertex, or (pair, altruist):
+    # an altruist's number is above every pair's, and a chain lists the altruist first.
+    chain = mate[low] >= graph.n_pairs
+    cycles = np.column_stack([low[~chain], mate[low[~chain]]])
+    chain_rows = np.column_stack([mate[low[chain]], low[chain]])
+    ids = np.concatenate(
+        [
+            _listed_ids(columns, graph.n_vertices, True, cycles),
+            _listed_ids(columns, graph.n_vertices, False, chain_rows),
+        ]
+    )
+    if len(ids) != len(low):
         return None
     return np.sort(ids)
+
+
+def _listed_ids(
+    columns: ExchangeColumns, n_vertices: int, is_cycle: bool, rows: np.ndarray
+) -> np.ndarray:
+    """Ids of the listed cycles (or chains) whose vertices, in the order they are listed
+    (a cycle from its smallest vertex, a chain from its altruist), are a row of
+    ``rows``."""
+    width = rows.shape[1]
+    weights = max(n_vertices, 1) ** np.arange(width, dtype=np.int64)
+    want = rows @ weights
+    found = [np.zeros(0, dtype=np.int64)]
+    for b, block in enumerate(columns.blocks):
+        if block.is_cycle == is_cycle and block.vertices.shape[1] == width:
+            keys = block.vertices @ weights
+            found.append(columns.offsets[b] + np.flatnonzero(np.isin(keys, want)))
+    return np.concatenate(found)
 
 
 def _simple_bound(graph: CompatibilityGraph, criterion: Criterion) -> float:

@@ -51,16 +51,10 @@ IntArray = npt.NDArray[np.int64]
 def two_way_edges(graph: CompatibilityGraph, *, chains: bool) -> tuple[IntArray, IntArray]:
     """The two-way exchanges of ``graph`` as undirected edges ``(u, v)``: pairs ``u < v``
     with arcs both ways, and (with ``chains``) each altruist's arc ``(altruist, pair)``."""
-    n = graph.n_vertices
     src, dst = graph.src, graph.dst
-    keys = src * n + dst  # sorted: arcs are sorted by (source, target)
-    back = dst * n + src
-    pos = np.minimum(np.searchsorted(keys, back), max(len(keys) - 1, 0))
-    pairs = (src < graph.n_pairs) & (dst < graph.n_pairs)
-    two = pairs & (src < dst)
-    if len(keys):
-        two &= keys[pos] == back
-    keep = two | ((src >= graph.n_pairs) if chains else np.zeros(len(src), dtype=bool))
+    from_pair = src < graph.n_pairs  # every arc ends at a pair
+    two = from_pair & (src < dst) & (graph.find_arcs(dst, src) >= 0)
+    keep = two | (~from_pair if chains else np.zeros(len(src), dtype=bool))
     return src[keep], dst[keep]
 
 
@@ -108,7 +102,7 @@ def _alternate(cover: IntArray) -> IntArray:
             y = int(cover[x])
             if y < 0:
                 break
-            if take and not seen[y] and mate[x] < 0 and mate[y] < 0:
+            if take and not seen[y]:
                 mate[x], mate[y] = y, x
             take = not take
             x = y
