@@ -13,11 +13,17 @@ import pytest
 from kidneyshare.generators import generate_saidman
 from kidneyshare.generators.delorme import generate_delorme
 from kidneyshare.matching import solve
-from kidneyshare.matching.config import Objective, SolverConfig
+from kidneyshare.matching.config import AgeRule, Criterion, Objective, SolverConfig
+from kidneyshare.matching.criteria import CriterionData, back_arc_parts, block_values
 from kidneyshare.matching.enumeration import enumerate_chains, enumerate_cycles
 from kidneyshare.matching.formulations import ExchangeColumns
 from kidneyshare.matching.graph import CompatibilityGraph
-from kidneyshare.matching.two_way import maximum_matching, two_way_edges
+from kidneyshare.matching.two_way import (
+    always_matched,
+    keeps_two_ways,
+    maximum_matching,
+    two_way_edges,
+)
 
 solve_module = importlib.import_module("kidneyshare.matching.solve")
 
@@ -60,6 +66,106 @@ def test_odd_cycles_need_augmenting_paths() -> None:
     assert (maximum_matching(3, empty, empty) == -1).all()
 
 
+def _nx_size(n: int, pairs: list[tuple[int, int]], without: frozenset[int] = frozenset()) -> int:
+    g = nx.Graph()
+    g.add_nodes_from(x for x in range(n) if x not in without)
+    g.add_edges_from((a, b) for a, b in pairs if a not in without and b not in without)
+    return len(nx.max_weight_matching(g, maxcardinality=True))
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_always_matched_is_gallai_edmonds(seed: int) -> None:
+    """A vertex is covered by every maximum matching exactly when removing it lowers
+    the matching number (brute force with networkx)."""
+    rng = np.random.default_rng(100 + seed)
+    n = int(rng.integers(1, 30))
+    density = float(rng.choice([0.05, 0.1, 0.2, 0.4]))
+    pairs = [(a, b) for a, b in itertools.combinations(range(n), 2) if rng.random() < density]
+    u = np.asarray([a for a, _ in pairs], dtype=np.int64)
+    v = np.asarray([b for _, b in pairs], dtype=np.int64)
+    covered = always_matched(n, u, v, maximum_matching(n, u, v))
+    size = _nx_size(n, pairs)
+    assert covered.tolist() == [_nx_size(n, pairs, frozenset({x})) < size for x in range(n)]
+
+
+def test_always_matched_needs_a_maximum_matching() -> None:
+    # A path of four vertices matched in its middle edge has an augmenting path.
+    u = np.asarray([0, 1, 2], dtype=np.int64)
+    v = np.asarray([1, 2, 3], dtype=np.int64)
+    mate = np.asarray([-1, 2, 1, -1], dtype=np.int64)
+    with pytest.raises(ValueError, match="not maximum"):
+        always_matched(4, u, v, mate)
+    empty = np.zeros(0, dtype=np.int64)
+    assert not always_matched(2, empty, empty, np.full(2, -1)).any()
+    # A star: its centre is always matched, each leaf is left free by some matching.
+    u = np.asarray([0, 0, 0], dtype=np.int64)
+    v = np.asarray([1, 2, 3], dtype=np.int64)
+    assert always_matched(4, u, v, maximum_matching(4, u, v)).tolist() == [
+        True,
+        False,
+        False,
+        False,
+    ]
+
+
+def test_keeps_two_ways_by_hand() -> None:
+    """Three-way cycles (0, 1, 2) with parts on edges (0,1), (1,2), (2,0)."""
+    edges = ((0, 1), (1, 2), (2, 0))
+    vertices = np.tile(np.asarray([[0, 1, 2]], dtype=np.int64), (5, 1))
+    parts = np.asarray(
+        [
+            [True, False, False],  # back-arc on (0, 1) only
+            [False, True, False],  # on (1, 2) only
+            [False, False, False],  # no back-arc
+            [True, False, True],  # on (0, 1) and (2, 0): both through vertex 0
+            [True, True, False],  # through vertex 1
+        ]
+    )
+    covered_0 = np.asarray([True, False, False])
+    assert keeps_two_ways(vertices, parts, edges, covered_0).tolist() == [
+        True,
+        False,
+        False,
+        True,
+        False,
+    ]
+    covered_01 = np.asarray([True, True, False])
+    assert keeps_two_ways(vertices, parts, edges, covered_01).tolist() == [
+        True,
+        False,
+        False,
+        False,
+        False,
+    ]
+    nothing = np.zeros(3, dtype=bool)
+    assert keeps_two_ways(vertices, parts, edges, nothing).all()
+
+
+def test_dropped_exchanges_cannot_keep_the_most_two_ways() -> None:
+    """Every exchange the restriction drops, once chosen, leaves fewer than the most
+    effective two-ways: its own count plus a maximum matching of the rest (networkx),
+    which is what the rest of a plan can reach at best."""
+    dropped = 0
+    for seed in range(6):
+        instance = generate_delorme(30, 5, seed=seed)
+        graph = CompatibilityGraph.from_instance(instance)
+        data = CriterionData.build(instance, graph, AgeRule())
+        u, v = two_way_edges(graph, chains=True)
+        pairs = list(zip(u.tolist(), v.tolist(), strict=True))
+        n = graph.n_vertices
+        size = _nx_size(n, pairs)
+        covered = always_matched(n, u, v, maximum_matching(n, u, v))
+        for block in enumerate_cycles(graph, 3) + enumerate_chains(graph, 2):
+            parts, edges = back_arc_parts(graph, block, data)
+            keep = keeps_two_ways(block.vertices, parts, edges, covered)
+            own = block_values(Criterion.EFFECTIVE_TWO_WAY, graph, block, data)
+            for row in np.flatnonzero(~keep).tolist():
+                rest = _nx_size(n, pairs, frozenset(block.vertices[row].tolist()))
+                assert own[row] + rest < size
+                dropped += 1
+    assert dropped > 20
+
+
 def test_two_way_edges_are_two_cycles_and_altruist_arcs() -> None:
     instance = generate_saidman(30, 6, seed=3)
     graph = CompatibilityGraph.from_instance(instance)
@@ -75,14 +181,16 @@ def test_two_way_edges_are_two_cycles_and_altruist_arcs() -> None:
 
 @pytest.mark.parametrize("seed", range(8))
 @pytest.mark.parametrize("max_chain", [0, 1, 2])
+@pytest.mark.parametrize("objective", [Objective.UK, Objective.UK_NHSBT])
 def test_uk_first_level_is_the_maximum_matching(
-    seed: int, max_chain: int, monkeypatch: pytest.MonkeyPatch
+    seed: int, max_chain: int, objective: Objective, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With the matching start the hierarchy's every level has the value it has when
-    the first level is solved by the MIP alone, and the first is the matching's size."""
+    """With the matching start (and the restriction it brings to the later levels) the
+    hierarchy's every level has the value it has when the first level is solved by the
+    MIP alone and nothing is restricted, and the first is the matching's size."""
     # Delorme pools have several donors per pair (back-arcs are per donor).
     instance = generate_delorme(40, 6, seed=seed)
-    config = SolverConfig(max_cycle=3, max_chain=max_chain, objective=Objective.UK)
+    config = SolverConfig(max_cycle=3, max_chain=max_chain, objective=objective)
     result = solve(instance, config)
     assert result.status.value == "optimal"
     graph = CompatibilityGraph.from_instance(instance)

@@ -52,6 +52,7 @@ from kidneyshare.model import Instance
 __all__ = [
     "CriterionData",
     "age_points",
+    "back_arc_parts",
     "block_values",
     "chain_arc_values",
     "picef_expresses",
@@ -204,7 +205,11 @@ def block_values(
         return np.full(m, 1.0 if not block.is_cycle and k <= 2 else 0.0)
     if three_way and data is None:
         raise ValueError(f"the {criterion.value} criterion needs the donors (CriterionData)")
-    back = _back_arcs(g, block, data) if three_way and data is not None else np.zeros(m)
+    back = (
+        back_arc_parts(g, block, data)[0].sum(axis=1).astype(np.float64)
+        if three_way and data is not None
+        else np.zeros(m)
+    )
     if criterion is Criterion.BACK_ARCS:
         return back
     # EFFECTIVE_TWO_WAY
@@ -214,19 +219,34 @@ def block_values(
     return (back > 0).astype(np.float64) if three_way else np.zeros(m)
 
 
-def _back_arcs(g: CompatibilityGraph, block: ExchangeBlock, data: CriterionData) -> FloatArray:
-    v, arcs = block.vertices, block.arcs
+def back_arc_parts(
+    g: CompatibilityGraph, block: ExchangeBlock, data: CriterionData
+) -> tuple[npt.NDArray[np.bool_], tuple[tuple[int, int], ...]]:
+    """The two-way exchanges inside each exchange of ``block``, as ``(parts, edges)``:
+    ``parts[r, k]`` says whether exchange r can fall back on the two-way exchange
+    between its vertices ``edges[k]`` (positions in ``block.vertices``), that is, for a
+    three-way exchange, whether it has that back-arc. A two-way exchange is its own
+    part; longer exchanges have none."""
+    v, arcs, m = block.vertices, block.arcs, len(block)
+    if block.length == (2 if block.is_cycle else 1):
+        return np.ones((m, 1), dtype=bool), ((0, 1),)
+    if block.length != (3 if block.is_cycle else 2):
+        return np.zeros((m, 0), dtype=bool), ()
     if block.is_cycle:
         # Donation j goes v_j -> v_j+1; its back-arc is v_j+1's giving donor to v_j.
-        found = np.zeros(len(block))
-        for j in range(3):
-            giver = data.giver_number[arcs[:, (j + 1) % 3]]
-            found += data.donor_gives(giver, v[:, j])
-        return found
+        parts = np.column_stack(
+            [data.donor_gives(data.giver_number[arcs[:, (j + 1) % 3]], v[:, j]) for j in range(3)]
+        )
+        return parts, ((0, 1), (1, 2), (2, 0))
     # (altruist, p1, p2): p1 -> waiting list always; p2 -> p1; altruist -> p2.
-    p2_to_p1 = data.vertex_gives(v[:, 2], v[:, 1])
-    altruist_to_p2 = data.vertex_gives(v[:, 0], v[:, 2])
-    return 1.0 + p2_to_p1.astype(np.float64) + altruist_to_p2.astype(np.float64)
+    parts = np.column_stack(
+        [
+            np.ones(m, dtype=bool),
+            data.vertex_gives(v[:, 2], v[:, 1]),
+            data.vertex_gives(v[:, 0], v[:, 2]),
+        ]
+    )
+    return parts, ((0, 1), (1, 2), (0, 2))
 
 
 def chain_arc_values(

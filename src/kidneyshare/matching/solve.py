@@ -19,6 +19,7 @@ from kidneyshare.matching.chain_pricing import ChainPricer
 from kidneyshare.matching.config import Criterion, SolverConfig
 from kidneyshare.matching.criteria import (
     CriterionData,
+    back_arc_parts,
     block_values,
     chain_arc_values,
     picef_expresses,
@@ -45,13 +46,19 @@ from kidneyshare.matching.reduction import reduce_graph
 from kidneyshare.matching.result import Donation, Exchange, ExchangeKind, Result, Status
 from kidneyshare.matching.sparse_pricing import MAX_CYCLE as SPARSE_MAX_CYCLE
 from kidneyshare.matching.sparse_pricing import SparseCyclePricer
-from kidneyshare.matching.two_way import maximum_matching, two_way_edges
+from kidneyshare.matching.two_way import (
+    always_matched,
+    keeps_two_ways,
+    maximum_matching,
+    two_way_edges,
+)
 from kidneyshare.matching.verify import verify
 from kidneyshare.model import Instance
 
 __all__ = ["solve"]
 
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +191,8 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
     # level solved so far; each proven level drops the rest for good (reduced costs).
     alive = np.arange(len(columns), dtype=np.int64)
     chain_alive = np.arange(len(chains), dtype=np.int64)
+    # With the first level's most effective two-ways: the vertices every such plan covers.
+    covered: BoolArray | None = None
     for index, criterion in enumerate(criteria):
         column_values, chain_values = levels[index]
         simple_bound = _simple_bound(graph, criterion)
@@ -192,8 +201,9 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
                 instance, config, graph, columns, chains, formulation, deadline
             )
         elif index == 0 and criterion is Criterion.EFFECTIVE_TWO_WAY and pricer is None:
-            matched = _two_way_start(graph, config, columns)
-            if matched is not None:
+            matching = _two_way_start(graph, config, columns)
+            if matching is not None:
+                matched, covered = matching
                 incumbent = (matched, np.zeros(0, dtype=np.int64))
                 simple_bound = float(len(matched))
         lp_seen: list[Any] = []
@@ -251,6 +261,15 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
         if index + 1 < len(criteria):
             tol = 1e-6 * max(1.0, abs(value))
             side = side.add(column_values, chain_values, value - tol)
+            if index == 0 and covered is not None and value >= simple_bound - tol:
+                # The most effective two-ways are kept: so is every vertex they must cover.
+                assert data is not None
+                keep, counts = _two_way_restriction(graph, data, columns, covered)
+                if keep[level.columns].all():
+                    alive = alive[keep[alive]]
+                    side = side.add(counts, np.zeros(len(chains)), float(covered.sum()))
+                else:
+                    log.warning("the two-way plan breaks the matching's restriction: not used")
     solved = time.perf_counter()
     assert master is not None  # criteria is never empty
 
@@ -514,11 +533,13 @@ def _shorter_cycles_start(
 
 def _two_way_start(
     graph: CompatibilityGraph, config: SolverConfig, columns: ExchangeColumns
-) -> np.ndarray | None:
+) -> tuple[np.ndarray, BoolArray | None] | None:
     """The most effective two-way exchanges, as the listed columns of a maximum
     matching of the 2-cycles and altruists' arcs (:mod:`~kidneyshare.matching.two_way`):
-    a plan optimal for that level, so its size is also the level's bound. ``None``
-    when some matched exchange is not listed (then the level is solved as usual)."""
+    a plan optimal for that level, so its size is also the level's bound; with the
+    vertices every such plan covers (``None`` without 2-cycles, K < 2, whose chains'
+    back-arcs are not two-way exchanges). ``None`` when some matched exchange is not
+    listed (then the level is solved as usual)."""
     chains = config.max_chain >= 1
     u, v = two_way_edges(graph, chains=chains)
     if config.max_cycle < 2:
@@ -539,7 +560,25 @@ def _two_way_start(
     )
     if len(ids) != len(low):
         return None
-    return np.sort(ids)
+    covered = always_matched(graph.n_vertices, u, v, mate) if config.max_cycle >= 2 else None
+    return np.sort(ids), covered
+
+
+def _two_way_restriction(
+    graph: CompatibilityGraph, data: CriterionData, columns: ExchangeColumns, covered: BoolArray
+) -> tuple[BoolArray, FloatArray]:
+    """Under the most effective two-ways: which columns can still be chosen
+    (:func:`~kidneyshare.matching.two_way.keeps_two_ways`), and each column's number of
+    ``covered`` vertices, whose sum over a plan must then be ``covered.sum()`` (with
+    each vertex covered at most once, that row makes every covered vertex's row an
+    equality, in the LP too)."""
+    keep = [np.zeros(0, dtype=bool)]
+    counts = [np.zeros(0)]
+    for block in columns.blocks:
+        parts, edges = back_arc_parts(graph, block, data)
+        keep.append(keeps_two_ways(block.vertices, parts, edges, covered))
+        counts.append(covered[block.vertices].sum(axis=1).astype(np.float64))
+    return np.concatenate(keep), np.concatenate(counts)
 
 
 def _listed_ids(

@@ -43,9 +43,10 @@ from scipy.sparse.csgraph import maximum_bipartite_matching
 
 from kidneyshare.matching.graph import CompatibilityGraph
 
-__all__ = ["maximum_matching", "two_way_edges"]
+__all__ = ["always_matched", "keeps_two_ways", "maximum_matching", "two_way_edges"]
 
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 def two_way_edges(graph: CompatibilityGraph, *, chains: bool) -> tuple[IntArray, IntArray]:
@@ -64,22 +65,73 @@ def maximum_matching(n: int, u: IntArray, v: IntArray) -> IntArray:
     mate = np.full(n, -1, dtype=np.int64)
     if not len(u):
         return mate
-    adjacency = sp.coo_matrix(
-        (np.ones(2 * len(u), dtype=np.int8), (np.concatenate([u, v]), np.concatenate([v, u]))),
-        shape=(n, n),
-    ).tocsr()
-    adjacency.sum_duplicates()
+    adjacency = _adjacency(n, u, v)
     cover = maximum_bipartite_matching(adjacency, perm_type="column")
     bound = int(np.count_nonzero(cover >= 0)) // 2
     mate = _alternate(cover)
     size = int(np.count_nonzero(mate >= 0)) // 2
     if size < bound:
-        neighbours = [
-            adjacency.indices[adjacency.indptr[x] : adjacency.indptr[x + 1]].tolist()
-            for x in range(n)
-        ]
-        size = _augment(neighbours, mate, size, bound)
+        size = _augment(_neighbours(adjacency), mate, size, bound)
     return mate
+
+
+def always_matched(n: int, u: IntArray, v: IntArray, mate: IntArray) -> BoolArray:
+    """The vertices that every maximum matching covers, given one maximum matching
+    ``mate`` of the graph (as :func:`maximum_matching` returns it).
+
+    By the Gallai-Edmonds structure theorem the others, D, are the vertices some
+    maximum matching leaves free, and they are exactly the outer (even) vertices of
+    Edmonds' alternating forest grown from every free vertex at once until it stops
+    growing (Lovasz & Plummer 1986, Matching Theory, ch. 3.2). The forest cannot find
+    an augmenting path from a maximum matching; a ``ValueError`` says ``mate`` was not one.
+    """
+    if not len(u):
+        return np.zeros(n, dtype=bool)
+    outer = _outer_vertices(_neighbours(_adjacency(n, u, v)), mate.tolist())
+    return ~np.asarray(outer, dtype=bool)
+
+
+def keeps_two_ways(
+    vertices: IntArray,
+    parts: BoolArray,
+    edges: tuple[tuple[int, int], ...],
+    covered: BoolArray,
+) -> BoolArray:
+    """Which exchanges can be in a plan with the most effective two-ways.
+
+    Such a plan, keeping one two-way part of each of its effective exchanges, is a
+    maximum matching, whichever parts are kept; so it covers every ``covered`` vertex
+    (:func:`always_matched`), each through every part of its exchange. An exchange
+    (``vertices`` by row, ``parts`` and ``edges`` as
+    :func:`~kidneyshare.matching.criteria.back_arc_parts` gives them) is kept when each
+    of its covered vertices lies on every one of its parts, and it has a part.
+    """
+    keep = np.ones(len(vertices), dtype=bool)
+    if not covered.any():
+        return keep
+    has_part = parts.any(axis=1)
+    for position in range(vertices.shape[1]):
+        on_covered = covered[vertices[:, position]]
+        missed = np.zeros(len(vertices), dtype=bool)
+        for k, edge in enumerate(edges):
+            if position not in edge:
+                missed |= parts[:, k]
+        keep &= ~on_covered | (has_part & ~missed)
+    return keep
+
+
+def _adjacency(n: int, u: IntArray, v: IntArray) -> sp.csr_matrix:
+    adjacency = sp.coo_matrix(
+        (np.ones(2 * len(u), dtype=np.int8), (np.concatenate([u, v]), np.concatenate([v, u]))),
+        shape=(n, n),
+    ).tocsr()
+    adjacency.sum_duplicates()
+    return adjacency
+
+
+def _neighbours(adjacency: sp.csr_matrix) -> list[list[int]]:
+    indptr, indices = adjacency.indptr, adjacency.indices
+    return [indices[indptr[x] : indptr[x + 1]].tolist() for x in range(adjacency.shape[0])]
 
 
 def _alternate(cover: IntArray) -> IntArray:
@@ -191,3 +243,62 @@ def _flip(end: int, parent: list[int], match: list[int]) -> None:
         after = match[x]
         match[y], match[x] = x, y
         y = after
+
+
+def _outer_vertices(neighbours: list[list[int]], match: list[int]) -> list[bool]:
+    """The outer vertices of the alternating forest rooted at every free vertex of the
+    maximum matching ``match``, grown breadth-first, blossoms shrunk by their base."""
+    n = len(neighbours)
+    parent = [-1] * n
+    base = list(range(n))
+    outer = [m < 0 for m in match]
+    queue = deque(x for x in range(n) if outer[x])
+
+    def common_base(a: int, b: int) -> int:
+        on_path = [False] * n
+        while True:
+            a = base[a]
+            on_path[a] = True
+            if match[a] < 0:
+                break
+            a = parent[match[a]]
+        while True:
+            b = base[b]
+            if on_path[b]:
+                return b
+            if match[b] < 0:
+                raise ValueError("an augmenting path exists: the matching is not maximum")
+            b = parent[match[b]]
+
+    def mark(x: int, stem: int, child: int, blossom: list[bool]) -> None:
+        while base[x] != stem:
+            blossom[base[x]] = blossom[base[match[x]]] = True
+            parent[x] = child
+            child = match[x]
+            x = parent[match[x]]
+
+    while queue:
+        x = queue.popleft()
+        for y in neighbours[x]:
+            if base[x] == base[y] or match[x] == y:
+                continue
+            if outer[y]:
+                # Two outer vertices: in one tree an odd cycle to shrink (in two trees an
+                # augmenting path, which common_base reports).
+                stem = common_base(x, y)
+                blossom = [False] * n
+                mark(x, stem, y, blossom)
+                mark(y, stem, x, blossom)
+                for z in range(n):
+                    if blossom[base[z]]:
+                        base[z] = stem
+                        if not outer[z]:
+                            outer[z] = True
+                            queue.append(z)
+            elif parent[y] < 0:
+                # y is matched (every free vertex is a root, so outer): it becomes inner
+                # and its partner outer.
+                parent[y] = x
+                outer[match[y]] = True
+                queue.append(match[y])
+    return outer
