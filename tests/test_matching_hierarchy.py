@@ -74,6 +74,59 @@ def test_every_master_path_keeps_earlier_levels(monkeypatch: pytest.MonkeyPatch,
             _check(inst, replace(config, max_cycle=3, max_chain=2))
 
 
+def test_each_level_grows_its_lp_from_the_last_support(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Column generation at every level after the first starts from the previous
+    level's LP support (columns still alive there), and the levels reach the oracle's
+    values as they do when each starts from the best columns alone."""
+    from kidneyshare.matching import master
+
+    monkeypatch.setattr(master, "DIRECT_LIMIT", 0)
+    monkeypatch.setattr(master, "FULL_LP_LIMIT", 5)
+    original = master._solve_lp
+    given: list[int] = []
+
+    def recording(*args: object, **kwargs: object) -> object:
+        lp_from = args[3] if len(args) > 3 else kwargs.get("lp_from")
+        given.append(-1 if lp_from is None else len(lp_from[0]) + len(lp_from[1]))  # type: ignore[index]
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(master, "_solve_lp", recording)
+    config = replace(OBJECTIVES[0], max_cycle=3, max_chain=2)
+    carried = 0
+    for seed in range(6):
+        given.clear()
+        _check(_seeded(seed), config)
+        if len(given) > 1:
+            assert given[0] == -1 and all(n > 0 for n in given[1:]), given
+            carried += 1
+    assert carried >= 3
+
+
+def test_plans_completed_around_lp_face_vertices(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the first small MIP reduced to the LP support, the completion around the
+    LP face's vertices runs wherever that misses the target; the plans it gives (their
+    whole columns kept, the rest solved exactly) reach the oracle's values."""
+    from kidneyshare.matching import master
+
+    monkeypatch.setattr(master, "DIRECT_LIMIT", 0)
+    monkeypatch.setattr(master, "FULL_LP_LIMIT", 5)
+    monkeypatch.setattr(master, "_MIP_COLUMNS_PER_VERTEX", (0, 20, 200))
+    original = master._complete_face_vertices
+    outcomes: list[bool] = []
+
+    def recording(*args: object, **kwargs: object) -> object:
+        completed = original(*args, **kwargs)  # type: ignore[arg-type]
+        outcomes.append(completed is not None)
+        return completed
+
+    monkeypatch.setattr(master, "_complete_face_vertices", recording)
+    for seed in range(40):
+        inst = _seeded(seed)
+        for config in (OBJECTIVES[0], OBJECTIVES[1], OBJECTIVES[3]):
+            _check(inst, replace(config, max_cycle=3, max_chain=2))
+    assert sum(outcomes) >= 5, outcomes
+
+
 def _seeded(seed: int) -> Instance:
     import random
 

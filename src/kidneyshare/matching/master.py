@@ -80,6 +80,10 @@ _MIP_COLUMNS_PER_VERTEX = (3, 20, 200)
 # Branch-and-bound nodes each small MIP may take before the next, wider one is tried
 # (a work limit, not seconds, so that the path taken is the same on every machine).
 _SMALL_MIP_NODES = 1_000
+# Vertices of the LP's optimal face tried by _complete_face_vertices, and the largest
+# objective perturbation per column that picks them.
+_FACE_SAMPLES = 8
+_FACE_NOISE = 1e-3
 # Restricted MIPs wider than this are solved without presolve.
 _PRESOLVE_UP_TO = 20_000
 
@@ -294,6 +298,7 @@ def solve_master(
     direct_limit: int | None = None,
     simple_bound: float = math.inf,
     start_from: tuple[IntArray, IntArray] | None = None,
+    lp_from: tuple[IntArray, IntArray] | None = None,
     side: SideRows | None = None,
     lp_seen: list[tuple[_LpResult, float]] | None = None,
     pricer: CyclePricing | None = None,
@@ -306,7 +311,9 @@ def solve_master(
     ``simple_bound`` is a valid bound known beforehand (each pair receives at most once)
     that caps the bound reported when the LP could not be finished; ``start_from`` is a
     feasible solution (exchange columns, chain variables) to start from, for example
-    the optimum with shorter cycles (it must satisfy ``side``); ``side`` holds rows every
+    the optimum with shorter cycles (it must satisfy ``side``); ``lp_from`` are columns
+    (and chain variables) for column generation to start from besides the start, for
+    example the previous level's LP support; ``side`` holds rows every
     solution must satisfy (the earlier levels of a hierarchy); ``lp_seen``, when given,
     receives the LP and its bound for :func:`with_survivors`; with ``pricer`` the cycles
     are not enumerated beforehand: ``columns`` holds the chain columns only (or none), and
@@ -334,7 +341,7 @@ def solve_master(
     complete_down_to = -math.inf  # every column of reduced cost >= this is listed
     priced: _PricedLp | None = None
     if pricer is None:
-        lp = _solve_lp(master, run, start_from)
+        lp = _solve_lp(master, run, start_from, lp_from)
     else:
         priced = _PricedLp(pricer, columns, chains, n_vertices, run, chain_pricer)
         columns, lp = priced.solve(stop_at=simple_bound)
@@ -461,6 +468,17 @@ def solve_master(
             incumbent = ids[sol.x[: len(ids)] > 0.5]
             chain_incumbent = chain_ids[sol.x[len(ids) :] > 0.5]
             best = found
+        if per_vertex == _MIP_COLUMNS_PER_VERTEX[0] and not len(chains) and not run.out_of_time():
+            completed = _complete_face_vertices(master, run, lp, target - z_lp - _TOL, target)
+            if completed is not None:
+                ids, chain_ids, sol = completed
+                found = _found(sol)
+                details["face_completions"] = 1.0
+                if found >= target - _TOL:
+                    return _finish(sol, ids, chain_ids, float(target), integral, details)
+                if found > best and sol.x is not None:
+                    incumbent = ids[sol.x > 0.5]
+                    best = found
         complete = (
             len(ids) + len(chain_ids) >= eligible
             and complete_down_to <= target - z_lp - _TOL + 1e-12
@@ -534,6 +552,54 @@ def _basic_support(
     return support, chain_support
 
 
+def _complete_face_vertices(
+    master: _Master, run: _Run, lp: _LpResult, floor: float, target: float
+) -> tuple[IntArray, IntArray, BackendSolution] | None:
+    """Look for a plan worth ``target`` around vertices of the LP's optimal face.
+
+    Each of ``_FACE_SAMPLES`` basic optimal solutions (the restricted LP's columns of
+    reduced cost >= ``floor``, objective perturbed at random so that each lands on
+    another vertex of the face) is mostly whole: its columns at 1 are kept, and the MIP
+    over every column of reduced cost >= ``floor`` on the vertices they leave free
+    completes it exactly (a neighbourhood in the spirit of RENS: Berthold 2014, Math.
+    Programming Computation 6). Returns the first plan reaching ``target``, else the
+    best one, else ``None``. Exchange columns only (no PICEF chain variables)."""
+    in_lp = np.flatnonzero(lp.in_master & (lp.rc >= floor))
+    eligible = np.flatnonzero(lp.rc >= floor)
+    if not len(in_lp) or not len(eligible):
+        return None
+    none = np.zeros(0, dtype=np.int64)
+    base = master.model(in_lp, none, relax=True)
+    incidence = master.columns.matrix(eligible, master.n_packing_rows)[: master.n_vertices].T
+    incidence = incidence.tocsr()
+    rng = np.random.default_rng(0)
+    best: tuple[IntArray, IntArray, BackendSolution] | None = None
+    for _ in range(_FACE_SAMPLES):
+        if run.out_of_time():
+            break
+        noise = _FACE_NOISE * rng.random(len(in_lp))
+        vertex = run.solve(replace(base, objective=base.objective + noise), relax=True, vertex=True)
+        if vertex.x is None:
+            continue
+        fixed = in_lp[vertex.x > 1 - _TOL]
+        taken = np.zeros(master.n_vertices, dtype=bool)
+        taken[master.columns.matrix(fixed, master.n_packing_rows)[: master.n_vertices].indices] = (
+            True
+        )
+        free = eligible[(incidence @ taken.astype(np.float64)) == 0]
+        ids = np.union1d(fixed, free)
+        model = master.model(ids, none, relax=False)
+        lower = np.isin(ids, fixed).astype(np.float64)
+        sol = run.solve(replace(model, col_lower=lower), node_limit=_SMALL_MIP_NODES)
+        if sol.x is None:
+            continue
+        if best is None or _found(sol) > _found(best[2]):
+            best = (ids, none, sol)
+        if _found(sol) >= target - _TOL:
+            break
+    return best
+
+
 def _select(
     rc: FloatArray,
     support: BoolArray,
@@ -584,7 +650,12 @@ def _sign_feasible(row_duals: FloatArray, n_vertices: int) -> FloatArray:
     )
 
 
-def _solve_lp(master: _Master, run: _Run, start: tuple[IntArray, IntArray] | None) -> _LpResult:
+def _solve_lp(
+    master: _Master,
+    run: _Run,
+    start: tuple[IntArray, IntArray] | None,
+    lp_from: tuple[IntArray, IntArray] | None = None,
+) -> _LpResult:
     """The LP over every column, whole or by column generation over the exchanges (and,
     when they are many, over PICEF's chain-arc variables too: their reduced costs are
     one sparse product, and a restricted PICEF with fewer arc variables is still valid).
@@ -592,7 +663,7 @@ def _solve_lp(master: _Master, run: _Run, start: tuple[IntArray, IntArray] | Non
     Column generation starts from the best columns by value (for chains, the
     altruists' first arcs) and ``start``, a feasible plan: with side rows, the best
     columns alone may not satisfy them, and an infeasible restricted LP gives no duals
-    to price with."""
+    to price with; and from ``lp_from``."""
     columns, n_cols = master.columns, len(master.columns)
     in_master = np.zeros(n_cols, dtype=bool)
     if n_cols <= FULL_LP_LIMIT:
@@ -603,9 +674,10 @@ def _solve_lp(master: _Master, run: _Run, start: tuple[IntArray, IntArray] | Non
     in_chain = np.ones(len(master.chains), dtype=bool)
     if len(master.chains) > FULL_CHAIN_LP_LIMIT:
         in_chain = master.chains.position == 1
-    if start is not None:
-        in_master[start[0]] = True
-        in_chain[start[1]] = True
+    for given in (start, lp_from):
+        if given is not None:
+            in_master[given[0]] = True
+            in_chain[given[1]] = True
     batch = max(5_000, 5 * master.n_vertices)
     duals = np.zeros(master.n_rows)
     value = math.inf

@@ -193,6 +193,8 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
     chain_alive = np.arange(len(chains), dtype=np.int64)
     # With the first level's most effective two-ways: the vertices every such plan covers.
     covered: BoolArray | None = None
+    # The last level's LP support: where the next level's column generation starts.
+    lp_support: tuple[np.ndarray, np.ndarray] | None = None
     for index, criterion in enumerate(criteria):
         column_values, chain_values = levels[index]
         simple_bound = _simple_bound(graph, criterion)
@@ -221,6 +223,9 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
             seed=config.seed,
             simple_bound=simple_bound,
             start_from=None if incumbent is None else _positions(alive, chain_alive, incumbent),
+            lp_from=None
+            if lp_support is None
+            else _alive_positions(alive, chain_alive, lp_support),
             side=side.subset(alive, chain_alive),
             lp_seen=lp_seen,
             pricer=pricer,
@@ -235,6 +240,12 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
             alive = np.arange(len(columns), dtype=np.int64)
         else:
             level = with_survivors(level, lp_seen)
+            if lp_seen:
+                # On a degenerate level the interior LP solution spans the optimal face,
+                # the next level's feasible region: PrefLib 251's third UK level
+                # otherwise grew its LP from the best columns over some 30 rounds.
+                lp = lp_seen[0][0]
+                lp_support = (alive[lp.support], chain_alive[lp.chain_support])
         details.update({f"{criterion.value}.{k}": v for k, v in level.details.items()})
         details[f"{criterion.value}.columns"] = float(len(alive) + len(chain_alive))
         chosen = (alive[level.columns], chain_alive[level.chain_vars])
@@ -352,6 +363,14 @@ def _positions(
 ) -> tuple[np.ndarray, np.ndarray]:
     """A plan's columns and chain variables as positions among the alive ones."""
     return np.searchsorted(alive, plan[0]), np.searchsorted(chain_alive, plan[1])
+
+
+def _alive_positions(
+    alive: np.ndarray, chain_alive: np.ndarray, columns: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions among the alive ones of those of ``columns`` still alive."""
+    kept = np.intersect1d(columns[0], alive), np.intersect1d(columns[1], chain_alive)
+    return _positions(alive, chain_alive, kept)
 
 
 def _whole(values: np.ndarray) -> bool:
