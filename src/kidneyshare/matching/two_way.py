@@ -87,7 +87,9 @@ def always_matched(n: int, u: IntArray, v: IntArray, mate: IntArray) -> BoolArra
     """
     if not len(u):
         return np.zeros(n, dtype=bool)
-    outer = _outer_vertices(_neighbours(_adjacency(n, u, v)), mate.tolist())
+    match = mate.tolist()
+    free = [x for x in range(n) if match[x] < 0]
+    _, _, outer = _forest(free, _neighbours(_adjacency(n, u, v)), match)
     return ~np.asarray(outer, dtype=bool)
 
 
@@ -171,68 +173,12 @@ def _augment(neighbours: list[list[int]], mate: IntArray, size: int, bound: int)
             break
         if match[root] >= 0 or not neighbours[root]:
             continue
-        if _augment_from(root, neighbours, match):
+        end, parent, _ = _forest([root], neighbours, match)
+        if end >= 0:
+            _flip(end, parent, match)
             size += 1
     mate[:] = match
     return size
-
-
-def _augment_from(root: int, neighbours: list[list[int]], match: list[int]) -> bool:
-    """One breadth-first search for an augmenting path from the free vertex ``root``,
-    shrinking blossoms by their base; augment ``match`` along it if found."""
-    n = len(neighbours)
-    parent = [-1] * n
-    base = list(range(n))
-    in_tree = [False] * n
-    in_tree[root] = True
-    queue = deque([root])
-
-    def common_base(a: int, b: int) -> int:
-        on_path = [False] * n
-        while True:
-            a = base[a]
-            on_path[a] = True
-            if match[a] < 0:
-                break
-            a = parent[match[a]]
-        while True:
-            b = base[b]
-            if on_path[b]:
-                return b
-            b = parent[match[b]]
-
-    def mark(x: int, stem: int, child: int, blossom: list[bool]) -> None:
-        while base[x] != stem:
-            blossom[base[x]] = blossom[base[match[x]]] = True
-            parent[x] = child
-            child = match[x]
-            x = parent[match[x]]
-
-    while queue:
-        x = queue.popleft()
-        for y in neighbours[x]:
-            if base[x] == base[y] or match[x] == y:
-                continue
-            if y == root or (match[y] >= 0 and parent[match[y]] >= 0):
-                # x and y are both outer: an odd cycle, shrink it into its base.
-                stem = common_base(x, y)
-                blossom = [False] * n
-                mark(x, stem, y, blossom)
-                mark(y, stem, x, blossom)
-                for z in range(n):
-                    if blossom[base[z]]:
-                        base[z] = stem
-                        if not in_tree[z]:
-                            in_tree[z] = True
-                            queue.append(z)
-            elif parent[y] < 0:
-                parent[y] = x
-                if match[y] < 0:
-                    _flip(y, parent, match)
-                    return True
-                in_tree[match[y]] = True
-                queue.append(match[y])
-    return False
 
 
 def _flip(end: int, parent: list[int], match: list[int]) -> None:
@@ -245,14 +191,26 @@ def _flip(end: int, parent: list[int], match: list[int]) -> None:
         y = after
 
 
-def _outer_vertices(neighbours: list[list[int]], match: list[int]) -> list[bool]:
-    """The outer vertices of the alternating forest rooted at every free vertex of the
-    maximum matching ``match``, grown breadth-first, blossoms shrunk by their base."""
+def _forest(
+    roots: list[int], neighbours: list[list[int]], match: list[int]
+) -> tuple[int, list[int], list[bool]]:
+    """Edmonds' alternating forest grown breadth-first from the free vertices ``roots``,
+    blossoms shrunk by their base, as ``(end, parent, outer)``.
+
+    ``end`` is the first free vertex outside ``roots`` the forest reaches: an augmenting
+    path from its tree's root, to follow back through ``parent`` (:func:`_flip`); -1
+    when the forest stopped growing without one. ``outer`` marks the outer (even)
+    vertices. Two adjacent outer vertices of different trees would make an augmenting
+    path between two roots: the forest is grown from every free vertex only for a
+    maximum matching, so that is a ``ValueError``.
+    """
     n = len(neighbours)
     parent = [-1] * n
     base = list(range(n))
-    outer = [m < 0 for m in match]
-    queue = deque(x for x in range(n) if outer[x])
+    outer = [False] * n
+    for r in roots:
+        outer[r] = True
+    queue = deque(roots)
 
     def common_base(a: int, b: int) -> int:
         on_path = [False] * n
@@ -283,8 +241,7 @@ def _outer_vertices(neighbours: list[list[int]], match: list[int]) -> list[bool]
             if base[x] == base[y] or match[x] == y:
                 continue
             if outer[y]:
-                # Two outer vertices: in one tree an odd cycle to shrink (in two trees an
-                # augmenting path, which common_base reports).
+                # Both outer, in one tree: an odd cycle, shrink it into its base.
                 stem = common_base(x, y)
                 blossom = [False] * n
                 mark(x, stem, y, blossom)
@@ -296,9 +253,10 @@ def _outer_vertices(neighbours: list[list[int]], match: list[int]) -> list[bool]
                             outer[z] = True
                             queue.append(z)
             elif parent[y] < 0:
-                # y is matched (every free vertex is a root, so outer): it becomes inner
-                # and its partner outer.
                 parent[y] = x
+                if match[y] < 0:
+                    return y, parent, outer
+                # y becomes inner, its partner outer.
                 outer[match[y]] = True
                 queue.append(match[y])
-    return outer
+    return -1, parent, outer
