@@ -468,21 +468,28 @@ def solve_master(
             incumbent = ids[sol.x[: len(ids)] > 0.5]
             chain_incumbent = chain_ids[sol.x[len(ids) :] > 0.5]
             best = found
-        if per_vertex == _MIP_COLUMNS_PER_VERTEX[0] and not len(chains) and not run.out_of_time():
-            completed = _complete_face_vertices(master, run, lp, target - z_lp - _TOL, target)
-            if completed is not None:
-                ids, chain_ids, sol = completed
-                found = _found(sol)
-                details["face_completions"] = 1.0
-                if found >= target - _TOL:
-                    return _finish(sol, ids, chain_ids, float(target), integral, details)
-                if found > best and sol.x is not None:
-                    incumbent = ids[sol.x > 0.5]
-                    best = found
         complete = (
             len(ids) + len(chain_ids) >= eligible
             and complete_down_to <= target - z_lp - _TOL + 1e-12
         )
+        if (
+            per_vertex == _MIP_COLUMNS_PER_VERTEX[-1]
+            and not complete
+            and not len(chains)
+            and not run.out_of_time()
+        ):
+            # The widest small MIP missed too: before the MIP over every eligible
+            # column (the whole optimal face on a degenerate level), try its vertices.
+            face = _complete_face_vertices(master, run, lp, target - z_lp - _TOL, target)
+            if face is not None:
+                face_ids, no_chains, face_sol = face
+                details["face_completions"] = 1.0
+                face_found = _found(face_sol)
+                if face_found >= target - _TOL:
+                    return _finish(face_sol, face_ids, no_chains, float(target), integral, details)
+                if face_found > best and face_sol.x is not None:
+                    incumbent = face_ids[face_sol.x > 0.5]
+                    best = face_found
         if cap is not None and not complete and not run.out_of_time():
             continue  # a small MIP that missed the target (or its budget): widen
         if sol.outcome not in (BackendOutcome.OPTIMAL, BackendOutcome.INFEASIBLE):
