@@ -458,6 +458,11 @@ def solve_master(
         )
 
     eligible = _count_at(lp, target - z_lp)
+    # A hierarchy's later levels, confined to the earlier levels' optimal faces, are
+    # the degenerate ones: there the face's vertices are tried once the first small
+    # MIP misses (PrefLib 251's third UK level: 79 at once, where the wider MIPs found
+    # 77); elsewhere only when the widest misses too.
+    face_after = _MIP_COLUMNS_PER_VERTEX[0 if len(side) else -1]
     for per_vertex in (*_MIP_COLUMNS_PER_VERTEX, None):
         cap = None if per_vertex is None else per_vertex * n_vertices
         ids, chain_ids, sol = restricted(target, cap, None if cap is None else _SMALL_MIP_NODES)
@@ -472,14 +477,9 @@ def solve_master(
             len(ids) + len(chain_ids) >= eligible
             and complete_down_to <= target - z_lp - _TOL + 1e-12
         )
-        if (
-            per_vertex == _MIP_COLUMNS_PER_VERTEX[-1]
-            and not complete
-            and not len(chains)
-            and not run.out_of_time()
-        ):
-            # The widest small MIP missed too: before the MIP over every eligible
-            # column (the whole optimal face on a degenerate level), try its vertices.
+        if per_vertex == face_after and not complete and not len(chains) and not run.out_of_time():
+            # Before the MIP over every eligible column (the whole optimal face on a
+            # degenerate level), try the face's vertices.
             face = _complete_face_vertices(master, run, lp, target - z_lp - _TOL, target)
             if face is not None:
                 face_ids, no_chains, face_sol = face
