@@ -121,24 +121,13 @@ def test_keeps_two_ways_by_hand() -> None:
             [True, True, False],  # through vertex 1
         ]
     )
-    covered_0 = np.asarray([True, False, False])
-    assert keeps_two_ways(vertices, parts, edges, covered_0).tolist() == [
-        True,
-        False,
-        False,
-        True,
-        False,
-    ]
-    covered_01 = np.asarray([True, True, False])
-    assert keeps_two_ways(vertices, parts, edges, covered_01).tolist() == [
-        True,
-        False,
-        False,
-        False,
-        False,
-    ]
-    nothing = np.zeros(3, dtype=bool)
-    assert keeps_two_ways(vertices, parts, edges, nothing).all()
+    for covered, expected in (
+        ([True, False, False], [True, False, False, True, False]),
+        ([True, True, False], [True, False, False, False, False]),
+        ([False, False, False], [True] * 5),
+    ):
+        kept = keeps_two_ways(vertices, parts, edges, np.asarray(covered))
+        assert kept.tolist() == expected, covered
 
 
 def test_dropped_exchanges_cannot_keep_the_most_two_ways() -> None:
