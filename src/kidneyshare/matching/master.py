@@ -589,11 +589,10 @@ def _complete_face_vertices(
         if vertex.x is None:
             continue
         fixed = in_lp[vertex.x > 1 - _TOL]
-        taken = np.zeros(master.n_vertices, dtype=bool)
-        taken[master.columns.matrix(fixed, master.n_packing_rows)[: master.n_vertices].indices] = (
-            True
-        )
-        free = eligible[(incidence @ taken.astype(np.float64)) == 0]
+        taken = np.zeros(master.n_vertices)
+        # The restricted LP's columns are eligible too: their incidence rows are there.
+        taken[incidence[np.searchsorted(eligible, fixed)].indices] = 1.0
+        free = eligible[(incidence @ taken) == 0]
         ids = np.union1d(fixed, free)
         model = master.model(ids, none, relax=False)
         lower = np.isin(ids, fixed).astype(np.float64)
