@@ -7,6 +7,7 @@ pools; a slow test explains every unmatched patient of a generated 250-pair pool
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import random
@@ -280,6 +281,35 @@ def test_forced_plan_is_exact_when_pairs_have_several_donors(seed: int) -> None:
             )
             if abs(expected[c.value] - result.values[c.value]) > 1e-6:
                 break
+
+
+@pytest.mark.parametrize("seed", range(20))
+@pytest.mark.parametrize("objective", ["max-weight", "expected", "uk"])
+def test_explainer_names_the_donor_the_solver_keeps(seed: int, objective: str) -> None:
+    """For every giving pair and patient, the explainer's arc is the one the solver's
+    graph keeps: the heaviest, or for the expected objective the likeliest (pairs with
+    several donors whose weights and probabilities disagree)."""
+    from kidneyshare.matching.explain import _Explainer
+    from kidneyshare.matching.graph import CompatibilityGraph
+
+    rng = random.Random(1_000 + seed)
+    base = _multi_donor_pool(seed)
+    instance = Instance(
+        base.patients,
+        base.donors,
+        [dataclasses.replace(a, probability=rng.choice([0.3, 0.6, 0.9])) for a in base.arcs],
+    )
+    config, result = run(instance, max_cycle=3, max_chain=0, objective=objective)
+    explainer = _Explainer(instance, config, result)
+    graph = CompatibilityGraph.from_instance(
+        instance, by_probability=config.keeps_likeliest_arcs
+    )
+    kept = {
+        (graph.ids[u], graph.ids[v]): donor
+        for u, v, donor in zip(graph.src.tolist(), graph.dst.tolist(), graph.donor, strict=True)
+    }
+    named = {(giver[1], patient): arc.donor for (giver, patient), arc in explainer.best.items()}
+    assert named == kept
 
 
 # -- what-if re-runs --------------------------------------------------------------------

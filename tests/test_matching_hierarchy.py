@@ -229,6 +229,30 @@ def test_expected_transplants_prefer_the_reliable_exchange() -> None:
     assert result.values["expected-transplants"] == pytest.approx(2.0)
 
 
+def test_expected_keeps_the_likeliest_of_a_pairs_donors() -> None:
+    """p1 has two donors for p2's patient: d1a heavier but less likely to succeed. The
+    expected objective gives with d1b (2 x 0.9 x 1.0), max-weight with d1a."""
+    pool = Instance(
+        [Patient("p1"), Patient("p2")],
+        [Donor("d1a", patient="p1"), Donor("d1b", patient="p1"), Donor("d2", patient="p2")],
+        [
+            Arc("d1a", "p2", 5.0, probability=0.5),
+            Arc("d1b", "p2", 1.0, probability=0.9),
+            Arc("d2", "p1", 1.0, probability=1.0),
+        ],
+    )
+    for objective, donor, key, value in (
+        ("expected", "d1b", "expected-transplants", 1.8),
+        ("max-weight", "d1a", "weight", 6.0),
+    ):
+        config = SolverConfig(objective=objective, max_chain=0)
+        result = solve(pool, config)
+        assert verify(pool, config, result).ok
+        assert result.status is Status.OPTIMAL
+        assert [d.donor for d in result.cycles[0].donations] == [donor, "d2"]
+        assert result.values[key] == pytest.approx(value)
+
+
 def test_expected_values_a_chain_by_its_successful_prefix() -> None:
     pool = _pool([("a1", "p1"), ("p1", "p2"), ("p2", "p3")], a1_p1=0.5, p1_p2=0.5, p2_p3=0.5)
     result = solve(pool, SolverConfig(objective="expected", max_cycle=0, max_chain=3))

@@ -217,6 +217,16 @@ class SolverConfig:
         """The levels solved, most important first (one for a single-criterion objective)."""
         return self.levels or _FIXED_LEVELS[self.objective]
 
+    @property
+    def keeps_likeliest_arcs(self) -> bool:
+        """Whether the solver keeps, of a pair's donors compatible with one patient, the
+        likeliest to succeed (else the heaviest). The first level among weight, score
+        and expected transplants decides, as the choice is exact for it; the back-arc
+        levels decide nothing (docs/objectives.md)."""
+        deciding = (Criterion.WEIGHT, Criterion.SCORE, Criterion.EXPECTED_TRANSPLANTS)
+        first = next((c for c in self.criteria if c in deciding), None)
+        return first is Criterion.EXPECTED_TRANSPLANTS
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (as printed under ``config`` by ``solve --json``)."""
         d = asdict(self)

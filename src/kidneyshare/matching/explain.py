@@ -261,6 +261,17 @@ def _giver(donor: Donor) -> _Node:
     return ("altruist", donor.id) if donor.patient is None else ("pair", donor.patient)
 
 
+def _preferred(arc: Arc, old: Arc, *, likeliest: bool, missing: float) -> bool:
+    """Whether the solver's graph keeps ``arc`` rather than ``old`` (same giver and
+    patient): CompatibilityGraph.from_instance's order (``missing``: the probability of
+    arcs that give none)."""
+    if likeliest:
+        p, q = (missing if a.probability is None else a.probability for a in (arc, old))
+        if p != q:
+            return p > q
+    return (arc.weight, old.donor) > (old.weight, arc.donor)
+
+
 class _Explainer:
     """One run's pool as a pair graph, and the run's plan indexed by person."""
 
@@ -270,7 +281,10 @@ class _Explainer:
         self.instance, self.config, self.result = instance, config, result
         self.graph = nx.DiGraph()
         self.graph.add_nodes_from(_giver(d) for d in instance.donors)
-        # best[(giver, patient)]: the arc a plan would use (heaviest, then first donor id).
+        # best[(giver, patient)]: the arc a plan would use (the heaviest, or for the
+        # expected objective the likeliest, then the heaviest; then the first donor id).
+        likeliest = config.keeps_likeliest_arcs
+        missing = 1.0 if config.default_probability is None else config.default_probability
         self.best: dict[tuple[_Node, str], Arc] = {}
         for arc in instance.arcs:
             giver = _giver(instance.donor(arc.donor))
@@ -279,7 +293,7 @@ class _Explainer:
             self.graph.add_edge(giver, _pair(arc.patient))
             key = (giver, arc.patient)
             old = self.best.get(key)
-            if old is None or (arc.weight, old.donor) > (old.weight, arc.donor):
+            if old is None or _preferred(arc, old, likeliest=likeliest, missing=missing):
                 self.best[key] = arc
         self.altruists = [_giver(d) for d in instance.donors if d.patient is None]
         self.exchange_of: dict[_Node, Exchange] = {}

@@ -6,8 +6,9 @@ then altruists), so the record order of the input never reaches a solver: the sa
 in any order gives the same model and the same exchanges.
 
 Several donors of one pair may be compatible with the same patient: the graph keeps one
-arc per (giver, receiver) vertex pair, the one of greatest weight (ties: the donor whose
-id sorts first), and remembers which donor it was, so that a plan names its donors.
+arc per (giver, receiver) vertex pair, the one of greatest weight (for the expected
+objective the likeliest to succeed, then the heaviest; ties: the donor whose id sorts
+first), and remembers which donor it was, so that a plan names its donors.
 An arc from a donor to their own patient is a direct transplant, not an exchange, and is
 left out.
 """
@@ -95,10 +96,13 @@ class CompatibilityGraph:
 
     @classmethod
     def from_instance(
-        cls, instance: Instance, *, missing_probability: float = 1.0
+        cls, instance: Instance, *, missing_probability: float = 1.0, by_probability: bool = False
     ) -> CompatibilityGraph:
         """The graph of ``instance``; arcs without a success probability get
-        ``missing_probability``."""
+        ``missing_probability``. With ``by_probability`` the arc kept per (giver,
+        receiver) is the likeliest to succeed (then the heaviest, then the first donor
+        id): the choice that maximises expected transplants, which rise with every
+        arc's probability."""
         pair_ids = sorted((p.id for p in instance.patients), key=natural_key)
         altruist_ids = sorted((d.id for d in instance.donors if d.patient is None), key=natural_key)
         ids = tuple(pair_ids) + tuple(altruist_ids)
@@ -140,9 +144,11 @@ class CompatibilityGraph:
             )
         key = src * len(ids) + dst
         if not np.all(key[1:] > key[:-1]):
-            # Best arc per (src, dst): greatest weight, then first donor id. (Arcs
-            # already in order with no repeats, as generated pools give them, skip this.)
-            order = np.lexsort((rank, -weight, dst, src))
+            # Best arc per (src, dst): greatest weight (or probability), then first
+            # donor id. (Arcs already in order with no repeats, as generated pools give
+            # them, skip this.)
+            keys = (rank, -weight, -prob, dst, src) if by_probability else (rank, -weight, dst, src)
+            order = np.lexsort(keys)
             src, dst, weight, prob, rank = (
                 src[order],
                 dst[order],

@@ -133,7 +133,9 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
     deadline = None if config.time_limit is None else started + config.time_limit
 
     full_graph = CompatibilityGraph.from_instance(
-        instance, missing_probability=_missing_probability(instance, config)
+        instance,
+        missing_probability=_missing_probability(instance, config),
+        by_probability=config.keeps_likeliest_arcs,
     )
     reduction = reduce_graph(full_graph, config.max_cycle, config.max_chain)
     graph = reduction.graph
