@@ -14,15 +14,19 @@ written to be obviously correct rather than fast:
    of vertices: the first free vertex is either left out or covered by one exchange that
    contains it and only free vertices.
 
+The hierarchy oracle (:func:`oracle_levels`) values each exchange once per choice of the
+donors giving in it, as the UK levels read the giving donor.
+
 Pools of about a dozen vertices take milliseconds.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from functools import cache
 
-from kidneyshare.model import Instance
+from kidneyshare.model import Donor, Instance
 
 __all__ = [
     "OracleExchange",
@@ -176,43 +180,57 @@ def _age_points(giver_age: float | None, receiver_age: float | None) -> float:
     return (3.0 if diff <= 20 else 0.0) + round(1e-5 * (70 - diff) ** 2, 5)
 
 
-def exchange_levels(instance: Instance, exchange: OracleExchange) -> dict[str, float]:
-    """Every criterion's value of one exchange, for pools whose pairs have one donor."""
-    arcs = vertex_arcs(instance)
-    donor_of = {d.patient if d.patient is not None else d.id: d for d in instance.donors}
+def exchange_levels(instance: Instance, exchange: OracleExchange) -> list[dict[str, float]]:
+    """Every criterion's value of one exchange, once for each choice of the donors
+    giving in it (a pair with several donors compatible with the next patient may give
+    through any of them; the criteria read the giving donor)."""
     arc = {(a.donor, a.patient): a for a in instance.arcs}
+    donors_of: dict[str, list[Donor]] = {}
+    for d in instance.donors:
+        donors_of.setdefault(d.patient if d.patient is not None else d.id, []).append(d)
     v = exchange.vertices
     cycle = exchange.kind == "cycle"
     n = exchange.transplants
     steps = [(v[i], v[(i + 1) % len(v)]) for i in range(n)]
     three_way = n == (3 if cycle else 2)
-    back = 0
-    if three_way and cycle:
-        back = sum((b, a) in arcs for a, b in steps)
-    elif three_way:
-        back = 1 + ((v[2], v[1]) in arcs) + ((v[0], v[2]) in arcs)
-    probabilities = [arc[(donor_of[a].id, b)].probability for a, b in steps]
-    p = [1.0 if x is None else x for x in probabilities]
-    prefix, expected = 1.0, 0.0
-    for x in p:
-        prefix *= x
-        expected += prefix
-    if cycle:
-        expected = n * prefix
-    score = 0.0
-    for a, b in steps:
-        score += arc[(donor_of[a].id, b)].weight
-        score += _age_points(donor_of[a].age, donor_of[b].age)
-    return {
-        "transplants": float(n),
-        "weight": exchange.weight,
-        "expected-transplants": expected,
-        "effective-two-way": float(n == (2 if cycle else 1) or back > 0),
-        "altruists-in-short-chains": float(not cycle and n <= 2),
-        "three-way": float(three_way),
-        "back-arcs": float(back),
-        "score": round(score, 5),
-    }
+    options = [[d for d in donors_of[a] if (d.id, b) in arc] for a, b in steps]
+    out = []
+    for givers in itertools.product(*options):
+        gift = [arc[(d.id, b)] for d, (_, b) in zip(givers, steps, strict=True)]
+        back = 0
+        if three_way and cycle:
+            # a -> b has its back-arc when b's giving donor is compatible with a.
+            back = sum((givers[(i + 1) % 3].id, steps[i][0]) in arc for i in range(3))
+        elif three_way:
+            p2_to_p1 = any((d.id, v[1]) in arc for d in donors_of[v[2]])
+            back = 1 + p2_to_p1 + ((givers[0].id, v[2]) in arc)
+        p = [1.0 if a.probability is None else a.probability for a in gift]
+        prefix, expected = 1.0, 0.0
+        for x in p:
+            prefix *= x
+            expected += prefix
+        if cycle:
+            expected = n * prefix
+        score = 0.0
+        for i, (d, a) in enumerate(zip(givers, gift, strict=True)):
+            score += a.weight
+            if cycle or i + 1 < n:
+                score += _age_points(d.age, givers[(i + 1) % n].age)
+            else:  # the chain's last pair gives to the list: its best donor's points
+                score += max(_age_points(d.age, r.age) for r in donors_of[v[-1]])
+        out.append(
+            {
+                "transplants": float(n),
+                "weight": sum(a.weight for a in gift),
+                "expected-transplants": expected,
+                "effective-two-way": float(n == (2 if cycle else 1) or back > 0),
+                "altruists-in-short-chains": float(not cycle and n <= 2),
+                "three-way": float(three_way),
+                "back-arcs": float(back),
+                "score": round(score, 5),
+            }
+        )
+    return out
 
 
 def oracle_levels(
@@ -223,20 +241,19 @@ def oracle_levels(
 
     The same subset dynamic programme as :func:`oracle_optimum`, with vector values
     compared lexicographically (the order is compatible with addition, so the
-    recursion stays exact). Pools whose pairs have one donor only."""
-    if any(len(instance.donors_of(p.id)) != 1 for p in instance.patients):
-        raise ValueError("oracle_levels: every pair must have exactly one donor")
-    exchanges = enumerate_exchanges(instance, max_cycle, max_chain)
+    recursion stays exact). An exchange counts once per choice of its giving donors."""
+    exchanges = []
+    vectors = []
+    signs = [-1.0 if name in MINIMISED else 1.0 for name in levels]
+    for e in enumerate_exchanges(instance, max_cycle, max_chain):
+        for own in exchange_levels(instance, e):
+            exchanges.append(e)
+            vectors.append(tuple(s * own[name] for s, name in zip(signs, levels, strict=True)))
     vertices = sorted(
         {p.id for p in instance.patients} | {d.id for d in instance.donors if d.patient is None}
     )
     bit = {v: 1 << i for i, v in enumerate(vertices)}
     masks = [sum(bit[v] for v in e.vertices) for e in exchanges]
-    signs = [-1.0 if name in MINIMISED else 1.0 for name in levels]
-    vectors = []
-    for e in exchanges:
-        own = exchange_levels(instance, e)
-        vectors.append(tuple(s * own[name] for s, name in zip(signs, levels, strict=True)))
     zero = tuple(0.0 for _ in levels)
 
     def plus(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, ...]:

@@ -166,11 +166,14 @@ def describe(instance: Instance) -> str:
 
 
 @st.composite
-def aged_instances(draw: st.DrawFn, max_pairs: int = 7, max_altruists: int = 2) -> Instance:
-    """Pools with one donor per pair, donor ages (some unknown) and arc success
-    probabilities: what the UK hierarchy and the failure-aware objective read."""
+def aged_instances(
+    draw: st.DrawFn, max_pairs: int = 7, max_altruists: int = 2, several_donors: bool = False
+) -> Instance:
+    """Pools with one donor per pair (or with ``several_donors``, some pairs with two),
+    donor ages (some unknown) and arc success probabilities: what the UK hierarchy and
+    the failure-aware objective read."""
     base = draw(instances(max_pairs=max_pairs, max_altruists=max_altruists))
-    keep = {d.id for d in base.donors if not d.id.endswith("b")}
+    keep = {d.id for d in base.donors if several_donors or not d.id.endswith("b")}
     ages = st.one_of(st.none(), st.integers(18, 75).map(float))
     donors = [
         Donor(d.id, d.patient, d.blood_group, draw(ages, label=f"age {d.id}"))

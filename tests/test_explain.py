@@ -215,42 +215,48 @@ def _forced_by_brute_force(
     instance: Instance, config: SolverConfig, pid: str
 ) -> dict[str, float] | None:
     """The best level values of a plan matching ``pid`` (cycles only): over every cycle
-    E through pid, E's values plus the optimum of the pool without E's pairs (every
-    level is a sum over exchanges and lexicographic order respects addition), with the
-    donor the solver keeps for each pair and patient (heaviest arc, then first id)."""
-    kept: dict[tuple[str, str], Arc] = {}
-    for a in sorted(instance.arcs, key=lambda a: (-a.weight, a.donor)):
+    E through pid and every choice of the donors giving in it, E's values plus the
+    optimum of the pool without E's pairs (every level is a sum over exchanges and
+    lexicographic order respects addition)."""
+    options: dict[tuple[str, str], list[Arc]] = {}
+    for a in instance.arcs:
         giver = instance.donor(a.donor).patient
         if giver != a.patient:
-            kept.setdefault((str(giver), a.patient), a)
+            options.setdefault((str(giver), a.patient), []).append(a)
     others = [p.id for p in instance.patients if p.id != pid]
     best: dict[str, float] | None = None
     for length in range(2, config.max_cycle + 1):
         for rest in itertools.permutations(others, length - 1):
             ring = (pid, *rest)
             steps = [(ring[i], ring[(i + 1) % length]) for i in range(length)]
-            if not all(step in kept for step in steps):
+            if not all(step in options for step in steps):
                 continue
-            gifts = tuple(Donation(kept[s].donor, s[1], kept[s].weight) for s in steps)
-            mine = assemble_plan(instance, config, [Exchange(ExchangeKind.CYCLE, ring, gifts)])
-            people = set(ring)
-            left = Instance(
-                [p for p in instance.patients if p.id not in people],
-                [d for d in instance.donors if d.patient not in people],
-                [
-                    a
-                    for a in instance.arcs
-                    if a.patient not in people and instance.donor(a.donor).patient not in people
-                ],
-            )
-            rest_values = solve(left, config).values if left.patients else {}
-            total = {
-                c.value: mine.values[c.value] + rest_values.get(c.value, 0.0)
-                for c in config.criteria
-            }
-            if best is None or _compare(config, total, best) > 0:
-                best = total
+            for arcs in itertools.product(*(options[s] for s in steps)):
+                gifts = tuple(Donation(a.donor, a.patient, a.weight) for a in arcs)
+                total = _with_the_rest(instance, config, ring, gifts)
+                if best is None or _compare(config, total, best) > 0:
+                    best = total
     return best
+
+
+def _with_the_rest(
+    instance: Instance, config: SolverConfig, ring: tuple[str, ...], gifts: tuple[Donation, ...]
+) -> dict[str, float]:
+    """The levels of the cycle ``ring`` (donations ``gifts``) plus the optimum of the
+    pool without its pairs."""
+    mine = assemble_plan(instance, config, [Exchange(ExchangeKind.CYCLE, ring, gifts)])
+    people = set(ring)
+    left = Instance(
+        [p for p in instance.patients if p.id not in people],
+        [d for d in instance.donors if d.patient not in people],
+        [
+            a
+            for a in instance.arcs
+            if a.patient not in people and instance.donor(a.donor).patient not in people
+        ],
+    )
+    rest_values = solve(left, config).values if left.patients else {}
+    return {c.value: mine.values[c.value] + rest_values.get(c.value, 0.0) for c in config.criteria}
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -301,9 +307,7 @@ def test_explainer_names_the_donor_the_solver_keeps(seed: int, objective: str) -
     )
     config, result = run(instance, max_cycle=3, max_chain=0, objective=objective)
     explainer = _Explainer(instance, config, result)
-    graph = CompatibilityGraph.from_instance(
-        instance, by_probability=config.keeps_likeliest_arcs
-    )
+    graph = CompatibilityGraph.from_instance(instance, by_probability=config.keeps_likeliest_arcs)
     kept = {
         (graph.ids[u], graph.ids[v]): donor
         for u, v, donor in zip(graph.src.tolist(), graph.dst.tolist(), graph.donor, strict=True)

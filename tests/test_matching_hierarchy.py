@@ -57,6 +57,22 @@ def test_levels_reach_the_lexicographic_oracle(
     _check(instance, replace(config, max_cycle=k, max_chain=max_chain))
 
 
+@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    instance=aged_instances(max_pairs=6, several_donors=True),
+    config=st.sampled_from(OBJECTIVES),
+    k=st.integers(2, 3),
+    max_chain=st.integers(0, 2),
+)
+def test_levels_choose_among_a_pairs_donors_as_the_oracle_does(
+    instance: Instance, config: SolverConfig, k: int, max_chain: int
+) -> None:
+    """Pairs with two donors of different ages and compatibilities: the levels that
+    read the giving donor (back-arcs, age points) reach the oracle's optimum over every
+    choice of donors, as kep_solver's donor vertices do."""
+    _check(instance, replace(config, max_cycle=k, max_chain=max_chain))
+
+
 @pytest.mark.parametrize("path", ["whole-mip", "lp-then-mip", "column-generation"])
 def test_every_master_path_keeps_earlier_levels(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
     """Side rows on every path of the master: the whole MIP, the LP then restricted MIPs,

@@ -163,12 +163,11 @@ def enumerate_cycles(
         for k in range(2, max_cycle + 1):
             if len(paths) == 0:
                 break
-            back = graph.find_arcs(paths[:, -1], paths[:, 0])
-            closed = back >= 0
-            if closed.any():
+            closed, back = graph.every_arc(paths[:, -1], paths[:, 0])
+            if len(closed):
                 found[k].append(paths[closed])
-                found_arcs[k].append(np.column_stack([arcs[closed], back[closed]]))
-                count += int(closed.sum())
+                found_arcs[k].append(np.column_stack([arcs[closed], back]))
+                count += len(closed)
                 if limit is not None and count > limit:
                     raise FormulationTooLarge(
                         f"more than {limit:,} cycles of length <= {max_cycle}"

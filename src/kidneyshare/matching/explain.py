@@ -81,7 +81,6 @@ import networkx as nx
 
 from kidneyshare.errors import ConfigError, InstanceError
 from kidneyshare.matching.config import Criterion, Objective, SolverConfig
-from kidneyshare.matching.graph import CompatibilityGraph
 from kidneyshare.matching.recourse import (
     assemble_plan,
     exchange_json,
@@ -116,7 +115,6 @@ _SWAP_CANDIDATES = 20_000
 _SWAP_VALUED = 5
 _SWAP_REFILLED = 2
 _WEIGHT_READERS = frozenset({Criterion.WEIGHT, Criterion.SCORE})
-_DONOR_READERS = frozenset({Criterion.BACK_ARCS, Criterion.EFFECTIVE_TWO_WAY})
 # Phase 1's share of the original arc weights (summed over any plan), far below the
 # hierarchy's side-row tolerance.
 _ORDER_SHARE = 1e-8
@@ -304,7 +302,6 @@ class _Explainer:
             for node in nodes:
                 self.exchange_of[node] = e
         self._chain_reach: dict[_Node, int] | None = None
-        self._run_donors: tuple[str, ...] | None = None
 
     # -- structure -----------------------------------------------------------------------
     def shortest_cycle(self, node: _Node) -> int | None:
@@ -542,8 +539,6 @@ class _Explainer:
             indicator = _reweighted(
                 instance, lambda a: (1.0 if a.patient == pid else 0.0) + scale * a.weight, pid
             )
-            if _DONOR_READERS & set(criteria[:j]):
-                exact = self._keeps_donors(indicator)
             phase1 = replace(
                 config, objective=Objective.HIERARCHY, levels=(Criterion.WEIGHT, *criteria[:j])
             )
@@ -561,15 +556,6 @@ class _Explainer:
         if forced is None:
             return None, True
         return forced, exact and forced.status is Status.OPTIMAL
-
-    def _keeps_donors(self, reweighted: Instance) -> bool:
-        """Whether the solver's graph of ``reweighted`` keeps, for every pair and
-        patient, the same donor as the run's (the heaviest arc, then the first donor
-        id): the back-arc criteria look at the giving donor. False only when two
-        weights are too close to stay apart after reweighting."""
-        if self._run_donors is None:
-            self._run_donors = CompatibilityGraph.from_instance(self.instance).donor
-        return CompatibilityGraph.from_instance(reweighted).donor == self._run_donors
 
     def _revalued(self, forced: Result, pid: str) -> Result | None:
         """``forced`` (solved on a reweighted pool) as a plan of the original pool."""

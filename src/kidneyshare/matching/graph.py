@@ -85,6 +85,17 @@ class CompatibilityGraph:
         """``src * n_vertices + dst`` for each arc, sorted ascending (for arc lookup)."""
         return self.src * self.n_vertices + self.dst
 
+    def every_arc(self, sources: IntArray, targets: IntArray) -> tuple[IntArray, IntArray]:
+        """Every arc from ``sources[i]`` to ``targets[i]`` (several where a pair's donors
+        are kept apart): ``(i, arc)`` for each, by i, then arc."""
+        keys = self.arc_keys()
+        wanted = sources.astype(np.int64) * self.n_vertices + targets
+        first = np.searchsorted(keys, wanted, side="left")
+        count = np.searchsorted(keys, wanted, side="right") - first
+        rows = np.repeat(np.arange(len(wanted), dtype=np.int64), count)
+        offset = np.arange(len(rows), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+        return rows, (np.repeat(first, count) + offset).astype(np.int64)
+
     def find_arcs(self, sources: IntArray, targets: IntArray) -> IntArray:
         """Arc index of each (source, target), or -1 where there is no such arc."""
         keys = self.arc_keys()
@@ -96,13 +107,20 @@ class CompatibilityGraph:
 
     @classmethod
     def from_instance(
-        cls, instance: Instance, *, missing_probability: float = 1.0, by_probability: bool = False
+        cls,
+        instance: Instance,
+        *,
+        missing_probability: float = 1.0,
+        by_probability: bool = False,
+        every_donor: bool = False,
     ) -> CompatibilityGraph:
         """The graph of ``instance``; arcs without a success probability get
         ``missing_probability``. With ``by_probability`` the arc kept per (giver,
         receiver) is the likeliest to succeed (then the heaviest, then the first donor
         id): the choice that maximises expected transplants, which rise with every
-        arc's probability."""
+        arc's probability. With ``every_donor`` every donor's arc stays (parallel arcs,
+        the one kept otherwise first): for criteria that read which donor gives (age
+        points, back-arcs), where a per-arc choice is not exact."""
         pair_ids = sorted((p.id for p in instance.patients), key=natural_key)
         altruist_ids = sorted((d.id for d in instance.donors if d.patient is None), key=natural_key)
         ids = tuple(pair_ids) + tuple(altruist_ids)
@@ -157,7 +175,8 @@ class CompatibilityGraph:
                 rank[order],
             )
             first = np.ones(len(src), dtype=bool)
-            first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
+            if not every_donor:
+                first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
             src, dst, weight, prob, rank = (
                 src[first],
                 dst[first],

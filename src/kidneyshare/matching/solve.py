@@ -136,6 +136,10 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
         instance,
         missing_probability=_missing_probability(instance, config),
         by_probability=config.keeps_likeliest_arcs,
+        # Levels that read the giving donor (ages, back-arcs) get every donor's arc: an
+        # exchange then comes once per choice of its pairs' donors, as in kep_solver,
+        # whose vertices are donors.
+        every_donor=bool(_NEEDS_DONORS & set(criteria)),
     )
     reduction = reduce_graph(full_graph, config.max_cycle, config.max_chain)
     graph = reduction.graph
@@ -607,7 +611,7 @@ def _listed_ids(
 ) -> np.ndarray:
     """Ids of the listed cycles (or chains) whose vertices, in the order they are listed
     (a cycle from its smallest vertex, a chain from its altruist), are a row of
-    ``rows``."""
+    ``rows``: the first listed of each (others differ only in the donors giving)."""
     width = rows.shape[1]
     weights = max(n_vertices, 1) ** np.arange(width, dtype=np.int64)
     want = rows @ weights
@@ -615,7 +619,9 @@ def _listed_ids(
     for b, block in enumerate(columns.blocks):
         if block.is_cycle == is_cycle and block.vertices.shape[1] == width:
             keys = block.vertices @ weights
-            found.append(columns.offsets[b] + np.flatnonzero(np.isin(keys, want)))
+            listed = np.flatnonzero(np.isin(keys, want))
+            _, first = np.unique(keys[listed], return_index=True)
+            found.append(columns.offsets[b] + np.sort(listed[first]))
     return np.concatenate(found)
 
 
