@@ -20,7 +20,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from kidneyshare.errors import FormulationTooLarge
-from kidneyshare.matching.graph import CompatibilityGraph
+from kidneyshare.matching.graph import CompatibilityGraph, spread_ranges
 
 __all__ = [
     "ExchangeBlock",
@@ -81,9 +81,7 @@ def _extend(
         return paths[:0, :0].reshape(0, paths.shape[1] + 1), path_arcs[:0].reshape(
             0, path_arcs.shape[1] + 1
         )
-    row = np.repeat(np.arange(len(paths)), degree)
-    offset = np.arange(total) - np.repeat(np.cumsum(degree) - degree, degree)
-    arc = np.repeat(start, degree) + offset
+    row, arc = spread_ranges(start, degree)
     nxt = graph.dst[arc]
     keep = np.ones(total, dtype=bool)
     if above_first:

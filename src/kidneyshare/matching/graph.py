@@ -92,9 +92,7 @@ class CompatibilityGraph:
         wanted = sources.astype(np.int64) * self.n_vertices + targets
         first = np.searchsorted(keys, wanted, side="left")
         count = np.searchsorted(keys, wanted, side="right") - first
-        rows = np.repeat(np.arange(len(wanted), dtype=np.int64), count)
-        offset = np.arange(len(rows), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
-        return rows, (np.repeat(first, count) + offset).astype(np.int64)
+        return spread_ranges(first, count)
 
     def find_arcs(self, sources: IntArray, targets: IntArray) -> IntArray:
         """Arc index of each (source, target), or -1 where there is no such arc."""
@@ -214,6 +212,15 @@ class CompatibilityGraph:
             dist[nxt] = level
             frontier = nxt
         return dist
+
+
+def spread_ranges(start: IntArray, count: IntArray) -> tuple[IntArray, IntArray]:
+    """The index ranges ``start[i] .. start[i] + count[i] - 1`` laid end to end, as
+    ``(i, index)`` for each index, by i then index (arc ranges of CSR rows, say)."""
+    count = count.astype(np.int64)
+    rows = np.repeat(np.arange(len(count), dtype=np.int64), count)
+    offset = np.arange(len(rows), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+    return rows, (np.repeat(start, count) + offset).astype(np.int64)
 
 
 def _table_columns(
