@@ -78,8 +78,12 @@ PRICED_MAX_PAIRS = 5_000
 # bit sets (sparse_pricing) instead of dense matrices (Saidman 5,000 + 500 at K=4 L=6:
 # 121 s dense, 46 s with bit sets).
 SPARSE_PRICING_FROM_PAIRS = 3_000
-# With cycles priced, chains of at least this many donations are priced as well.
+# With cycles priced, chains of at least this many donations are priced as well; and
+# chains of any length from this many pairs on (Delorme 5,000 + 500, K=3 L=2: the LP
+# reached its bound in 6 s over 10,481 columns, against 87 s over 216,061 columns and
+# 1.8 million PICEF chain-arc variables).
 PRICED_CHAINS_FROM = 3
+PRICED_SHORT_CHAINS_FROM_PAIRS = 3_000
 # From this K on, large models start from the K - 1 optimum (at K = 3 the K = 2 start
 # did not pay on Delorme 1,000-pair pools: 67 s without, 76 s with).
 MIN_K_FOR_SHORTER_START = 4
@@ -448,8 +452,12 @@ def _chain_pricer(
 ) -> ChainPricer | None:
     """With cycles priced, chains are priced columns too (rather than PICEF's
     variable per arc and position) when they may be long: from L = 3 on, PICEF's
-    variables outnumber the chains worth pricing on dense pools."""
-    if pricer is None or config.max_chain < PRICED_CHAINS_FROM or not graph.n_altruists:
+    variables outnumber the chains worth pricing on dense pools; and on pools of
+    ``PRICED_SHORT_CHAINS_FROM_PAIRS`` pairs or more, where even L = 2 gives PICEF a
+    variable per arc."""
+    if pricer is None or not graph.n_altruists or config.max_chain < 1:
+        return None
+    if config.max_chain < PRICED_CHAINS_FROM and graph.n_pairs < PRICED_SHORT_CHAINS_FROM_PAIRS:
         return None
     return ChainPricer(graph, config.max_chain, pricer.all_arc_values)
 

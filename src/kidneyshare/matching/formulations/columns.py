@@ -23,6 +23,7 @@ __all__ = ["ExchangeColumns"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 class ExchangeColumns:
@@ -68,6 +69,12 @@ class ExchangeColumns:
             return np.zeros(0)
         used = np.concatenate([duals[b.vertices].sum(axis=1) for b in self.blocks])
         return self.values - used  # type: ignore[no-any-return]
+
+    def touching(self, vertices: BoolArray) -> BoolArray:
+        """The columns whose exchange uses one of the marked vertices."""
+        if not self.blocks:
+            return np.zeros(0, dtype=bool)
+        return np.concatenate([vertices[b.vertices].any(axis=1) for b in self.blocks])
 
     def _locate(self, ids: IntArray) -> tuple[IntArray, IntArray]:
         block = np.searchsorted(self.offsets, ids, side="right") - 1
