@@ -299,13 +299,16 @@ def build_plan(args: argparse.Namespace, workdir: Path, log: Any) -> list[Run]:
             # The UK scheme's rules on the public pools of 250 pairs and more (K=3, L=2 =
             # kep_solver's maxChainLength 3), as on the Delorme pools below.
             runs.append(Run(s, 3, 2, objective="uk", kep=kep))
-    if have_kep:
+    if kep_available():  # the Delorme generator is kep_solver's, run or not
         delorme_sizes = (500,) if args.quick else tuple(args.delorme_sizes)
         for n in delorme_sizes:
             s = delorme_source(n, 0.10, args.seed, workdir)
-            runs.append(Run(s, 3, 2, kep=True))  # kep_solver maxChainLength 3
+            for k in args.max_cycle:
+                runs.append(Run(s, k, 2, kep=have_kep))  # kep_solver maxChainLength 3
+                long_kep = have_kep and long_chain <= args.kep_max_chain
+                runs.append(Run(s, k, long_chain, kep=long_kep))
             if args.uk:
-                runs.append(Run(s, 3, 2, objective="uk", kep=True))
+                runs.append(Run(s, 3, 2, objective="uk", kep=have_kep))
     if args.only:
         runs = [r for r in runs if any(o in r.source.name for o in args.only)]
     if args.objectives:

@@ -155,6 +155,33 @@ def _chain_rc(graph: CompatibilityGraph, length: int, weights: np.ndarray, duals
 
 
 @pytest.mark.parametrize("seed", range(30))
+def test_chain_pricing_among_free_vertices_agrees_with_enumeration(seed: int) -> None:
+    """A dive's residual chain pricer (``among``, twice narrowed) lists exactly the
+    enumerated chains that avoid the taken vertices, with the graph's arc numbers, and
+    finds a positive one whenever one exists."""
+    rng = np.random.default_rng(seed)
+    length = 1 + seed % 4
+    inst = generate_saidman(int(rng.integers(6, 30)), int(rng.integers(1, 6)), seed=seed)
+    graph = CompatibilityGraph.from_instance(inst)
+    weights = rng.integers(1, 5, graph.n_arcs).astype(float) if seed % 2 else np.ones(graph.n_arcs)
+    free = rng.random(graph.n_vertices) < 0.8
+    narrower = free & (rng.random(graph.n_vertices) < 0.9)
+    pricer = ChainPricer(graph, length, weights).among(free).among(narrower)
+    duals = rng.uniform(0, 2, graph.n_vertices) * (rng.random(graph.n_vertices) < 0.7)
+    every = {
+        chain: rc
+        for chain, rc in _chain_rc(graph, length, weights, duals).items()
+        if narrower[list(chain)].all()
+    }
+    floor = float(rng.uniform(-2, 1))
+    found, _ = pricer.positive_chains(duals, tolerance=1e-6, limit=40)
+    _agrees_with_enumeration(every, pricer.chains_at_least(duals, floor, limit=10**6), found, floor)
+    for block in found:
+        assert np.array_equal(graph.src[block.arcs], block.vertices[:, :-1])
+        assert np.array_equal(graph.dst[block.arcs], block.vertices[:, 1:])
+
+
+@pytest.mark.parametrize("seed", range(30))
 def test_chain_pricing_agrees_with_enumeration(seed: int) -> None:
     """chains_at_least lists exactly the enumerated chains above the floor; positive
     chains are found whenever one exists, each a chain of the graph with the reduced

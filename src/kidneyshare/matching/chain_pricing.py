@@ -54,28 +54,62 @@ _MARGIN = 1e-9
 
 class ChainPricer:
     """Prices the chains of 1..``max_chain`` donations of ``graph`` (each donation worth
-    ``arc_value`` of its arc, the altruist's first one included)."""
+    ``arc_value`` of its arc, the altruist's first one included); with ``arcs`` (ascending
+    arc numbers), over those arcs only, the chains still carrying ``graph``'s arc
+    numbers."""
 
-    def __init__(self, graph: CompatibilityGraph, max_chain: int, arc_value: FloatArray) -> None:
+    def __init__(
+        self,
+        graph: CompatibilityGraph,
+        max_chain: int,
+        arc_value: FloatArray,
+        *,
+        arcs: IntArray | None = None,
+    ) -> None:
         self.graph = graph
         self.max_chain = max_chain
-        self.arc_value = arc_value
-        self.from_altruist: BoolArray = graph.src >= graph.n_pairs
+        self._graph_arc_value = arc_value
+        self._arcs = arcs
+        self.n_pairs, self.n_vertices = graph.n_pairs, graph.n_vertices
+        if arcs is None:
+            self.src, self.dst, self.arc_value = graph.src, graph.dst, arc_value
+        else:
+            self.src, self.dst, self.arc_value = graph.src[arcs], graph.dst[arcs], arc_value[arcs]
+        counts = np.bincount(self.src, minlength=self.n_vertices)
+        self.indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self.from_altruist: BoolArray = self.src >= self.n_pairs
         # Arcs grouped by receiver (ties by giver): the forward programme's max per pair.
-        self._by_receiver = np.lexsort((graph.src, graph.dst))
-        receivers = graph.dst[self._by_receiver]
+        self._by_receiver = np.lexsort((self.src, self.dst))
+        receivers = self.dst[self._by_receiver]
         self._receiver_starts = np.flatnonzero(np.r_[True, receivers[1:] != receivers[:-1]])
         self._receivers = receivers[self._receiver_starts] if len(receivers) else receivers
         # Arcs between pairs, grouped by giver (the graph's own order).
-        self._givers = np.flatnonzero(np.diff(graph.indptr[: graph.n_pairs + 1]) > 0)
+        self._givers = np.flatnonzero(np.diff(self.indptr[: self.n_pairs + 1]) > 0)
+
+    def among(self, free: BoolArray) -> ChainPricer:
+        """The pricer over the arcs between ``free`` vertices only: a dive's residual
+        pool, priced in passes over its own arcs instead of the whole graph's."""
+        graph = self.graph
+        keep = free[graph.src] & free[graph.dst]
+        if self._arcs is not None:
+            mine = np.zeros(graph.n_arcs, dtype=bool)
+            mine[self._arcs] = True
+            keep &= mine
+        return ChainPricer(graph, self.max_chain, self._graph_arc_value, arcs=np.flatnonzero(keep))
+
+    def _blocks(self, items: list[tuple[IntArray, IntArray]]) -> list[ExchangeBlock]:
+        """:func:`chain_blocks` with the arcs renumbered as in ``graph``."""
+        if self._arcs is not None:
+            items = [(verts, self._arcs[arcs]) for verts, arcs in items]
+        return chain_blocks(items)
 
     def _gain(self, vertex_duals: FloatArray) -> FloatArray:
-        return self.arc_value - vertex_duals[self.graph.dst]
+        return self.arc_value - vertex_duals[self.dst]
 
     def _best_into(self, candidate: FloatArray) -> tuple[FloatArray, IntArray]:
         """For each vertex, the best ``candidate`` over its in-arcs and the arc giving it
         (first arc by giver on ties); ``-inf`` and -1 where there is none."""
-        n = self.graph.n_vertices
+        n = self.n_vertices
         best = np.full(n, -np.inf)
         arc = np.full(n, -1, dtype=np.int64)
         if not len(candidate):
@@ -93,7 +127,7 @@ class ChainPricer:
     def walk_bounds(self, vertex_duals: FloatArray) -> tuple[list[FloatArray], list[IntArray]]:
         """``B_k`` for k = 1..L (index k - 1) and the last arc of each best walk."""
         gain = self._gain(vertex_duals)
-        src = self.graph.src
+        src = self.src
         best: list[FloatArray] = []
         last: list[IntArray] = []
         candidate = np.where(self.from_altruist, gain - vertex_duals[src], -np.inf)
@@ -135,7 +169,7 @@ class ChainPricer:
         all_arcs = stack_padded(arcs_list, self.max_chain)
         chosen = spread_best(value, all_verts, limit, SPREAD_PER_VERTEX)
         return (
-            chain_blocks(
+            self._blocks(
                 [
                     (v[v >= 0], a[a >= 0])
                     for v, a in zip(all_verts[chosen], all_arcs[chosen], strict=True)
@@ -154,7 +188,7 @@ class ChainPricer:
         for j in range(k, 0, -1):
             arc = last[j - 1][current]
             arcs[:, j - 1] = arc
-            current = self.graph.src[arc]
+            current = self.src[arc]
             verts[:, j - 1] = current
         return verts, arcs
 
@@ -168,16 +202,15 @@ class ChainPricer:
         FormulationTooLarge
             more than ``limit`` such chains (or too many partial ones).
         """
-        graph = self.graph
         if self.max_chain < 1 or not self.from_altruist.any():
             return []
         gain = self._gain(vertex_duals)
         ahead = self._ahead(gain)
         cut = floor - _MARGIN
         first = np.flatnonzero(self.from_altruist)
-        value = gain[first] - vertex_duals[graph.src[first]]
-        keep = value + ahead[self.max_chain - 1][graph.dst[first]] >= cut
-        path = np.column_stack([graph.src[first[keep]], graph.dst[first[keep]]])
+        value = gain[first] - vertex_duals[self.src[first]]
+        keep = value + ahead[self.max_chain - 1][self.dst[first]] >= cut
+        path = np.column_stack([self.src[first[keep]], self.dst[first[keep]]])
         path_arcs = first[keep].reshape(-1, 1)
         value = value[keep]
         found: list[tuple[IntArray, IntArray]] = []
@@ -193,7 +226,7 @@ class ChainPricer:
             if length == self.max_chain or not len(path):
                 break
             last = path[:, -1]
-            lo, hi = graph.indptr[last], graph.indptr[last + 1]
+            lo, hi = self.indptr[last], self.indptr[last + 1]
             degree = hi - lo
             total = int(degree.sum())
             if total > _MAX_PATHS:
@@ -202,7 +235,7 @@ class ChainPricer:
             arc = np.repeat(lo, degree) + (
                 np.arange(total) - np.repeat(np.cumsum(degree) - degree, degree)
             )
-            w = graph.dst[arc]
+            w = self.dst[arc]
             new_value = value[row] + gain[arc]
             remaining = self.max_chain - length - 1
             ok = new_value + ahead[remaining][w] >= cut
@@ -212,20 +245,19 @@ class ChainPricer:
             path = np.column_stack([path[row], w])
             path_arcs = np.column_stack([path_arcs[row], arc])
             value = new_value[ok]
-        return chain_blocks(found)
+        return self._blocks(found)
 
     def _ahead(self, gain: FloatArray) -> list[FloatArray]:
         """``F_r`` for r = 0..L-1: the best a chain ending at each pair can still add with
         at most r more donations (>= 0: it may stop)."""
-        graph = self.graph
-        out = [np.zeros(graph.n_vertices)]
+        out = [np.zeros(self.n_vertices)]
         givers = self._givers
-        starts = graph.indptr[givers]
+        starts = self.indptr[givers]
         for _ in range(1, self.max_chain):
-            step = np.zeros(graph.n_vertices)
+            step = np.zeros(self.n_vertices)
             if len(givers):
-                between = graph.indptr[graph.n_pairs]
-                candidate = gain[:between] + out[-1][graph.dst[:between]]
+                between = self.indptr[self.n_pairs]
+                candidate = gain[:between] + out[-1][self.dst[:between]]
                 step[givers] = np.maximum(np.maximum.reduceat(candidate, starts), 0.0)
             out.append(step)
         return out

@@ -913,7 +913,10 @@ class _PricedLp:
         pricer, chains, n_vertices, run = self.pricer, self.chains, self.n_vertices, self.run
         out_of_reach = 1e6 * max(1.0, float(pricer.all_arc_values.max(initial=1.0)))
         chain_free = np.ones(len(chains), dtype=bool)
+        chain_pricer = self.chain_pricer
         if excluded is not None:
+            if chain_pricer is not None:
+                chain_pricer = chain_pricer.among(~excluded)
             taken = chains.matrix[:n_vertices].T @ excluded.astype(np.float64)
             chain_free = np.asarray(taken == 0).ravel()
         converged, value, unlisted = False, math.inf, math.inf
@@ -943,8 +946,8 @@ class _PricedLp:
             found, unlisted = pricer.positive_cycles(
                 duals[: pricer.n], tolerance=_TOL, limit=self.batch
             )
-            if self.chain_pricer is not None:
-                chain_found, chain_unlisted = self.chain_pricer.positive_chains(
+            if chain_pricer is not None:
+                chain_found, chain_unlisted = chain_pricer.positive_chains(
                     duals[:n_vertices], tolerance=_TOL, limit=self.batch
                 )
                 found += chain_found
@@ -1074,7 +1077,7 @@ def _dive(priced: _PricedLp, target: float, integral: bool) -> MasterSolution | 
         # Interior LP values fall short of the target by a few parts in 10^9; a miss
         # within the tolerance shows at the (exact) residual MIP.
         slack = _DIVE_TOL * max(1.0, abs(left))
-        columns, lp = priced.solve(stop_at=left - slack, excluded=trial)
+        columns, lp = priced.solve(stop_at=left - slack, excluded=trial if trial.any() else None)
         if not math.isfinite(lp.value):
             return None  # the LP failed
         if lp.value < left - slack:
