@@ -79,11 +79,13 @@ PRICED_MAX_PAIRS = 5_000
 # 121 s dense, 46 s with bit sets).
 SPARSE_PRICING_FROM_PAIRS = 3_000
 # With cycles priced, chains of at least this many donations are priced as well; and
-# chains of any length from this many pairs on (Delorme 5,000 + 500, K=3 L=2: the LP
+# chains of any length from this many pairs on. Delorme 5,000 + 500, K=3 L=2: the LP
 # reached its bound in 6 s over 10,481 columns, against 87 s over 216,061 columns and
-# 1.8 million PICEF chain-arc variables).
+# 1.8 million PICEF chain-arc variables; K=3 L=2 in one run: Delorme 1,000 + 100
+# 13.1 -> 4.6 s, PrefLib 211/212 (512 + 51) 3.9 -> 0.8 s and 4.6 -> 1.3 s, 251/252
+# (1,024 + 102) 6.5 -> 4.1 s and 6.2 -> 3.8 s, 241 (1,024 + 51) 3.1 -> 4.9 s.
 PRICED_CHAINS_FROM = 3
-PRICED_SHORT_CHAINS_FROM_PAIRS = 3_000
+PRICED_SHORT_CHAINS_FROM_PAIRS = 500
 # From this K on, large models start from the K - 1 optimum (at K = 3 the K = 2 start
 # did not pay on Delorme 1,000-pair pools: 67 s without, 76 s with).
 MIN_K_FOR_SHORTER_START = 4
