@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import itertools
 import logging
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -530,4 +531,58 @@ def test_dive_that_cannot_reach_the_bound_gives_way_to_the_exact_path(
     assert result.objective_value == 2
     assert result.bound == 2
     assert "dive_steps" not in result.message
+    assert verify(inst, config, result).ok
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_auto_proves_with_picef_what_priced_could_not_list(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``auto`` chose pricing and could not list the columns near its bound (the limit
+    forced to 0): it then solves with PICEF in the time left, so it still proves the
+    brute-force optimum; the explicit ``priced`` formulation is never swapped."""
+    solve_module = importlib.import_module("kidneyshare.matching.solve")
+    master_module = importlib.import_module("kidneyshare.matching.master")
+    monkeypatch.setattr(master_module, "PRICED_COLUMN_LIMIT", 0)
+    monkeypatch.setattr(solve_module, "PRICED_FROM_CYCLES", -1)
+    rng = np.random.default_rng(seed)
+    inst = random_instance(
+        seed, n_pairs=int(rng.integers(5, 12)), n_altruists=int(rng.integers(0, 3))
+    )
+    k, length = 2 + seed % 3, 3 + seed % 2
+    best = oracle_optimum(inst, max_cycle=k, max_chain=length, objective="transplants").value
+    config = SolverConfig(max_cycle=k, max_chain=length)
+    result = solve(inst, config)
+    priced = solve(inst, replace(config, formulation="priced"))
+    assert result.status is Status.OPTIMAL, result.message
+    assert verify(inst, config, result).ok
+    assert result.values["transplants"] == pytest.approx(best)
+    assert priced.formulation == "priced"
+    if priced.status is not Status.OPTIMAL:
+        assert result.formulation == "picef"
+        assert result.message.startswith("priced left its plan unproven")
+
+
+def test_triangle_left_unproven_by_pricing_is_proven_by_picef(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Three pairs that can all swap, K = 2: the LP bound is 3, the optimum 2. With the
+    columns near the bound unlisted, ``priced`` cannot prove 2 and says so; ``auto``
+    (which chose pricing) proves it with PICEF."""
+    solve_module = importlib.import_module("kidneyshare.matching.solve")
+    master_module = importlib.import_module("kidneyshare.matching.master")
+    monkeypatch.setattr(master_module, "PRICED_COLUMN_LIMIT", 0)
+    monkeypatch.setattr(solve_module, "PRICED_FROM_CYCLES", -1)
+    people = [Patient(f"p{i}", blood_group=BloodGroup.O) for i in range(3)]
+    donors = [Donor(f"d{i}", patient=f"p{i}", blood_group=BloodGroup.O) for i in range(3)]
+    arcs = [Arc(f"d{i}", f"p{j}") for i in range(3) for j in range(3) if i != j]
+    inst = Instance(people, donors, arcs)
+    config = SolverConfig(max_cycle=2, max_chain=0)
+    priced = solve(inst, replace(config, formulation="priced"))
+    assert priced.status is Status.FEASIBLE_TIME_LIMIT
+    assert priced.values["transplants"] == 2 and priced.bound == 3
+    result = solve(inst, config)
+    assert result.status is Status.OPTIMAL, result.message
+    assert result.formulation == "picef"
+    assert result.values["transplants"] == 2 and result.bound == 2
     assert verify(inst, config, result).ok

@@ -55,7 +55,13 @@ from kidneyshare.matching.linear import (
 )
 from kidneyshare.matching.pricing import CyclePricing, cycle_blocks
 
-__all__ = ["MasterSolution", "SideRows", "solve_master", "with_survivors"]
+__all__ = [
+    "UNLISTED_NEAR_BOUND",
+    "MasterSolution",
+    "SideRows",
+    "solve_master",
+    "with_survivors",
+]
 
 log = logging.getLogger(__name__)
 
@@ -534,6 +540,7 @@ def solve_master(
         master = _Master.plain(columns, chains, n_vertices)
         listed[:] = [columns]
         if better - z_lp < complete_down_to - _TOL:
+            details[UNLISTED_NEAR_BOUND] = 1.0  # the caller may try another formulation
             return known(BackendOutcome.TIME_LIMIT, float(target), proven=False)
     ids2, chain_ids2, sol2 = restricted(better, None)
     found2 = _found(sol2)
@@ -809,8 +816,10 @@ class _CyclePool:
         return [values[lo:hi] for lo, hi in itertools.pairwise(bounds)]
 
 
-# Cycles listed for the restricted MIPs after a priced LP, at most.
+# Cycles listed for the restricted MIPs after a priced LP, at most; a solve that needed
+# more is left unproven with this key set in its details.
 PRICED_COLUMN_LIMIT = 3_000_000
+UNLISTED_NEAR_BOUND = "unlisted_near_bound"
 
 
 def _lp_bound(master: _Master, lp: _LpResult, n_vertices: int) -> float:

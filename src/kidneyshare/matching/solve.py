@@ -39,7 +39,13 @@ from kidneyshare.matching.formulations import (
 )
 from kidneyshare.matching.graph import CompatibilityGraph
 from kidneyshare.matching.linear import BackendOutcome
-from kidneyshare.matching.master import MasterSolution, SideRows, solve_master, with_survivors
+from kidneyshare.matching.master import (
+    UNLISTED_NEAR_BOUND,
+    MasterSolution,
+    SideRows,
+    solve_master,
+    with_survivors,
+)
 from kidneyshare.matching.pricing import MAX_CYCLE as PRICED_MAX_CYCLE
 from kidneyshare.matching.pricing import CyclePricer, CyclePricing, ListedCycles
 from kidneyshare.matching.reduction import reduce_graph
@@ -78,6 +84,12 @@ PRICED_MAX_PAIRS = 5_000
 # bit sets (sparse_pricing) instead of dense matrices (Saidman 5,000 + 500 at K=4 L=6:
 # 121 s dense, 46 s with bit sets).
 SPARSE_PRICING_FROM_PAIRS = 3_000
+# When ``auto``'s priced solve cannot list the columns it needs to prove its plan, PICEF
+# is tried in the time left if it has at most this many cycles and arcs x L. Delorme
+# 500 + 50, K=3 L=6: priced left 358 against a bound of 359 (millions of chains near
+# the bound); PICEF (7,802 cycles, 75,460 chain-arc variables) proved 359 in 24.6 s.
+PICEF_FALLBACK_CYCLES = 2_000_000
+PICEF_FALLBACK_VARIABLES = 2_000_000
 # With cycles priced, chains of at least this many donations are priced as well; and
 # chains of any length from this many pairs on. Delorme 5,000 + 500, K=3 L=2: the LP
 # reached its bound in 6 s over 10,481 columns, against 87 s over 216,061 columns and
@@ -333,7 +345,45 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
             formulation=formulation,
             message="the solver's answer failed verification: " + "; ".join(report.problems),
         )
+    if any(key.endswith("." + UNLISTED_NEAR_BOUND) for key in details):
+        return _picef_fallback(instance, config, graph, result, deadline)
     return result
+
+
+def _picef_fallback(
+    instance: Instance,
+    config: SolverConfig,
+    graph: CompatibilityGraph,
+    first: Result,
+    deadline: float | None,
+) -> Result:
+    """``first`` (an unproven priced solve that could not list the columns near its bound)
+    or, when ``auto`` chose pricing and the time left allows, PICEF's proven optimum.
+
+    On sparse pools with long chains there can be millions of chains near the LP bound
+    while PICEF stays small: its chain-arc variables grow with arcs times L, not with the
+    number of chains."""
+    remaining = None if deadline is None else deadline - time.perf_counter()
+    if (
+        config.formulation != "auto"
+        or (remaining is not None and remaining < 1.0)
+        or graph.n_arcs * config.max_chain > PICEF_FALLBACK_VARIABLES
+        or _cycle_count(graph, config.max_cycle) > PICEF_FALLBACK_CYCLES
+    ):
+        return first
+    log.info("the priced solve left its plan unproven: trying PICEF in the time left")
+    try:
+        second = solve(instance, replace(config, formulation="picef", time_limit=remaining))
+    except FormulationTooLarge:
+        return first
+    if second.status is not Status.OPTIMAL:
+        return first
+    return replace(
+        second,
+        config=config,
+        seconds={k: first.seconds.get(k, 0.0) + v for k, v in second.seconds.items()},
+        message=f"priced left its plan unproven, then picef: {second.message}",
+    )
 
 
 def _missing_probability(instance: Instance, config: SolverConfig) -> float:
