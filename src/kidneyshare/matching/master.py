@@ -373,7 +373,7 @@ def solve_master(
             nonlocal dived
             if n_vertices >= DIVE_FROM_VERTICES and not len(chains) and not dived:
                 dived = True
-                solution = _dive(priced, target, integral)
+                solution = _dive(priced, target)
                 if solution is not None:
                     listed.append(priced.pool.columns())
                     return solution
@@ -1052,7 +1052,7 @@ def _generated_plan(
     return best
 
 
-def _dive(priced: _PricedLp, target: float, integral: bool) -> MasterSolution | None:
+def _dive(priced: _PricedLp, target: float) -> MasterSolution | None:
     """A plan worth ``target`` (a proven bound) by diving with pricing, or ``None``.
 
     Each step fixes the columns the LP leans on: those above one half in its solution
