@@ -322,6 +322,7 @@ def solve_master(
     pricer: CyclePricing | None = None,
     listed: list[ExchangeColumns] | None = None,
     chain_pricer: ChainPricer | None = None,
+    unlisted_stops: bool = False,
 ) -> MasterSolution:
     """Choose exchanges and chain arcs maximising the objective (see module docstring).
 
@@ -337,7 +338,10 @@ def solve_master(
     are not enumerated beforehand: ``columns`` holds the chain columns only (or none), and
     the cycles come from the pricer (:class:`_PricedLp`), and ``listed`` receives the
     columns the solution's ``columns`` refer to; with ``chain_pricer`` too, the chains
-    are priced columns as well (``chains`` is then empty).
+    are priced columns as well (``chains`` is then empty); with ``unlisted_stops``, a
+    priced solve whose columns near the bound are too many to list returns its best
+    plan below the bound at once (unproven, ``UNLISTED_NEAR_BOUND`` in its details)
+    instead of searching on for a plan that meets the bound.
     """
     listed = listed if listed is not None else []
     side = side if side is not None else SideRows.none(len(columns), len(chains))
@@ -365,12 +369,14 @@ def solve_master(
         columns, lp = priced.solve(stop_at=simple_bound)
 
         dived = False
+        # The best plan below the bound so far, with the columns it refers to.
+        unproven: tuple[MasterSolution, ExchangeColumns] | None = None
 
         def settled(target: float) -> MasterSolution | None:
             """A plan worth ``target`` (a proven bound): by diving with pricing on large
             pools, else among the generated columns; or the best one found when the
             time is up; ``None`` to go on."""
-            nonlocal dived
+            nonlocal dived, unproven
             if n_vertices >= DIVE_FROM_VERTICES and not len(chains) and not dived:
                 dived = True
                 solution = _dive(priced, target)
@@ -378,6 +384,10 @@ def solve_master(
                     listed.append(priced.pool.columns())
                     return solution
             solution = _generated_plan(columns, chains, n_vertices, run, lp, target, integral)
+            if solution is not None and (
+                unproven is None or solution.objective > unproven[0].objective
+            ):
+                unproven = (solution, columns)
             if solution is None or not (
                 solution.outcome is BackendOutcome.OPTIMAL or run.out_of_time()
             ):
@@ -403,6 +413,12 @@ def solve_master(
             columns, lp, complete_down_to, _ = _list_near_bound(
                 priced, columns, lp, target - z_lp - _TOL, np.zeros(0, np.int64)
             )
+            if unlisted_stops and complete_down_to == math.inf and unproven is not None:
+                # No proof can come from here but a plan at the bound: the caller has
+                # another formulation to try.
+                below, below_columns = unproven
+                listed.append(below_columns)
+                return replace(below, details={**below.details, UNLISTED_NEAR_BOUND: 1.0})
             master = _Master.plain(columns, chains, n_vertices)
         listed.append(columns)
     details = {"lp_iterations": float(lp.iterations), "lp_value": lp.value}

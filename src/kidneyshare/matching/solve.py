@@ -255,6 +255,9 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
             pricer=pricer,
             listed=listed,
             chain_pricer=chain_pricer,
+            unlisted_stops=pricer is not None
+            and len(criteria) == 1
+            and _picef_may_follow(graph, config),
         )
         if listed:
             # The cycles the pricer listed replace the (empty) enumerated ones.
@@ -350,6 +353,15 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
     return result
 
 
+def _picef_may_follow(graph: CompatibilityGraph, config: SolverConfig) -> bool:
+    """``auto`` may follow an unproven priced solve with PICEF: small enough."""
+    return (
+        config.formulation == "auto"
+        and graph.n_arcs * config.max_chain <= PICEF_FALLBACK_VARIABLES
+        and _cycle_count(graph, config.max_cycle) <= PICEF_FALLBACK_CYCLES
+    )
+
+
 def _picef_fallback(
     instance: Instance,
     config: SolverConfig,
@@ -364,12 +376,7 @@ def _picef_fallback(
     while PICEF stays small: its chain-arc variables grow with arcs times L, not with the
     number of chains."""
     remaining = None if deadline is None else deadline - time.perf_counter()
-    if (
-        config.formulation != "auto"
-        or (remaining is not None and remaining < 1.0)
-        or graph.n_arcs * config.max_chain > PICEF_FALLBACK_VARIABLES
-        or _cycle_count(graph, config.max_cycle) > PICEF_FALLBACK_CYCLES
-    ):
+    if (remaining is not None and remaining < 1.0) or not _picef_may_follow(graph, config):
         return first
     log.info("the priced solve left its plan unproven: trying PICEF in the time left")
     try:
