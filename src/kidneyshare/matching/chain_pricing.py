@@ -79,10 +79,15 @@ class ChainPricer:
         self.indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         self.from_altruist: BoolArray = self.src >= self.n_pairs
         # Arcs grouped by receiver (ties by giver): the forward programme's max per pair.
+        # The programme runs in this order throughout (its givers and which arcs leave
+        # an altruist kept in it), so that each pass gathers from the n walk values only.
         self._by_receiver = np.lexsort((self.src, self.dst))
         receivers = self.dst[self._by_receiver]
         self._receiver_starts = np.flatnonzero(np.r_[True, receivers[1:] != receivers[:-1]])
         self._receivers = receivers[self._receiver_starts] if len(receivers) else receivers
+        self._receiver_lengths = np.diff(np.r_[self._receiver_starts, len(receivers)])
+        self._giver_by_receiver = self.src[self._by_receiver]
+        self._first_by_receiver = self.from_altruist[self._by_receiver]
         # Arcs between pairs, grouped by giver (the graph's own order).
         self._givers = np.flatnonzero(np.diff(self.indptr[: self.n_pairs + 1]) > 0)
 
@@ -106,36 +111,39 @@ class ChainPricer:
     def _gain(self, vertex_duals: FloatArray) -> FloatArray:
         return self.arc_value - vertex_duals[self.dst]
 
-    def _best_into(self, candidate: FloatArray) -> tuple[FloatArray, IntArray]:
-        """For each vertex, the best ``candidate`` over its in-arcs and the arc giving it
-        (first arc by giver on ties); ``-inf`` and -1 where there is none."""
+    def _best_into(self, values: FloatArray) -> tuple[FloatArray, IntArray]:
+        """For each vertex, the best of ``values`` (one per arc, in receiver order) over
+        its in-arcs and the arc giving it (first arc by giver on ties); ``-inf`` and -1
+        where there is none."""
         n = self.n_vertices
         best = np.full(n, -np.inf)
         arc = np.full(n, -1, dtype=np.int64)
-        if not len(candidate):
+        if not len(values):
             return best, arc
-        values = candidate[self._by_receiver]
-        top = np.maximum.reduceat(values, self._receiver_starts)
+        starts = self._receiver_starts
+        top = np.maximum.reduceat(values, starts)
         best[self._receivers] = top
-        lengths = np.diff(np.r_[self._receiver_starts, len(values)])
-        hit = (values == np.repeat(top, lengths)) & (values > -np.inf)
-        segment = np.repeat(np.arange(len(top)), lengths)
-        first_segments, first = np.unique(segment[hit], return_index=True)
-        arc[self._receivers[first_segments]] = self._by_receiver[np.flatnonzero(hit)[first]]
+        # The first position reaching each receiver's top (a minimum, not a sort).
+        hit = values == np.repeat(top, self._receiver_lengths)
+        position = np.where(hit, np.arange(len(values)), len(values))
+        first = np.minimum.reduceat(position, starts)
+        reached = top > -np.inf
+        arc[self._receivers[reached]] = self._by_receiver[first[reached]]
         return best, arc
 
     def walk_bounds(self, vertex_duals: FloatArray) -> tuple[list[FloatArray], list[IntArray]]:
         """``B_k`` for k = 1..L (index k - 1) and the last arc of each best walk."""
-        gain = self._gain(vertex_duals)
-        src = self.src
+        gain = self._gain(vertex_duals)[self._by_receiver]
+        giver, first_arc = self._giver_by_receiver, self._first_by_receiver
         best: list[FloatArray] = []
         last: list[IntArray] = []
-        candidate = np.where(self.from_altruist, gain - vertex_duals[src], -np.inf)
+        values = np.where(first_arc, gain - vertex_duals[giver], -np.inf)
+        onward = np.where(first_arc, -np.inf, gain)
         for _ in range(self.max_chain):
-            b, arc = self._best_into(candidate)
+            b, arc = self._best_into(values)
             best.append(b)
             last.append(arc)
-            candidate = np.where(self.from_altruist, -np.inf, b[src] + gain)
+            values = b[giver] + onward
         return best, last
 
     def positive_chains(
