@@ -37,7 +37,7 @@ import numpy.typing as npt
 
 from kidneyshare.errors import FormulationTooLarge
 from kidneyshare.matching.enumeration import ExchangeBlock
-from kidneyshare.matching.graph import CompatibilityGraph
+from kidneyshare.matching.graph import CompatibilityGraph, spread_ranges
 from kidneyshare.matching.pricing import SPREAD_PER_VERTEX, spread_best, stack_padded
 
 __all__ = ["ChainPricer"]
@@ -73,10 +73,11 @@ class ChainPricer:
         self.n_pairs, self.n_vertices = graph.n_pairs, graph.n_vertices
         if arcs is None:
             self.src, self.dst, self.arc_value = graph.src, graph.dst, arc_value
+            self.indptr = graph.indptr
         else:
             self.src, self.dst, self.arc_value = graph.src[arcs], graph.dst[arcs], arc_value[arcs]
-        counts = np.bincount(self.src, minlength=self.n_vertices)
-        self.indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+            counts = np.bincount(self.src, minlength=self.n_vertices)
+            self.indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         self.from_altruist: BoolArray = self.src >= self.n_pairs
         # Arcs grouped by receiver (ties by giver): the forward programme's max per pair.
         # The programme runs in this order throughout (its givers and which arcs leave
@@ -239,10 +240,7 @@ class ChainPricer:
             total = int(degree.sum())
             if total > _MAX_PATHS:
                 raise FormulationTooLarge(f"more than {_MAX_PATHS:,} partial chains")
-            row = np.repeat(np.arange(len(path)), degree)
-            arc = np.repeat(lo, degree) + (
-                np.arange(total) - np.repeat(np.cumsum(degree) - degree, degree)
-            )
+            row, arc = spread_ranges(lo, degree)
             w = self.dst[arc]
             new_value = value[row] + gain[arc]
             remaining = self.max_chain - length - 1

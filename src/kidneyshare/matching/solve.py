@@ -188,6 +188,10 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
             pricer = ListedCycles(graph, config.max_cycle, single, cycles)
             cycles = []
     chain_pricer = _chain_pricer(graph, config, pricer)
+    # A single priced objective whose plan pricing cannot prove may be handed to PICEF.
+    picef_may_follow = (
+        pricer is not None and len(criteria) == 1 and _picef_may_follow(graph, config)
+    )
     columns = ExchangeColumns(cycles + chain_blocks, np.ones(graph.n_arcs))
     picef_length = config.max_chain if formulation != "cycle" and chain_pricer is None else 0
     chains = build_picef_chains(graph, picef_length, np.ones(graph.n_arcs))
@@ -255,9 +259,7 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
             pricer=pricer,
             listed=listed,
             chain_pricer=chain_pricer,
-            unlisted_stops=pricer is not None
-            and len(criteria) == 1
-            and _picef_may_follow(graph, config),
+            unlisted_stops=picef_may_follow,
         )
         if listed:
             # The cycles the pricer listed replace the (empty) enumerated ones.
@@ -348,8 +350,8 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
             formulation=formulation,
             message="the solver's answer failed verification: " + "; ".join(report.problems),
         )
-    if any(key.endswith("." + UNLISTED_NEAR_BOUND) for key in details):
-        return _picef_fallback(instance, config, graph, result, deadline)
+    if picef_may_follow and any(key.endswith("." + UNLISTED_NEAR_BOUND) for key in details):
+        return _picef_fallback(instance, config, result, deadline)
     return result
 
 
@@ -363,20 +365,17 @@ def _picef_may_follow(graph: CompatibilityGraph, config: SolverConfig) -> bool:
 
 
 def _picef_fallback(
-    instance: Instance,
-    config: SolverConfig,
-    graph: CompatibilityGraph,
-    first: Result,
-    deadline: float | None,
+    instance: Instance, config: SolverConfig, first: Result, deadline: float | None
 ) -> Result:
-    """``first`` (an unproven priced solve that could not list the columns near its bound)
-    or, when ``auto`` chose pricing and the time left allows, PICEF's proven optimum.
+    """``first`` (an unproven priced solve of ``auto`` that could not list the columns
+    near its bound, where :func:`_picef_may_follow`) or, when the time left allows,
+    PICEF's proven optimum.
 
     On sparse pools with long chains there can be millions of chains near the LP bound
     while PICEF stays small: its chain-arc variables grow with arcs times L, not with the
     number of chains."""
     remaining = None if deadline is None else deadline - time.perf_counter()
-    if (remaining is not None and remaining < 1.0) or not _picef_may_follow(graph, config):
+    if remaining is not None and remaining < 1.0:
         return first
     log.info("the priced solve left its plan unproven: trying PICEF in the time left")
     try:
