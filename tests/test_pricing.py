@@ -209,6 +209,62 @@ def test_chain_pricing_agrees_with_enumeration(seed: int) -> None:
         assert bound >= max(every.values()) - 1e-9
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_failure_aware_chain_pricing_agrees_with_enumeration(seed: int) -> None:
+    """With arc success probabilities (a donation counts only if it and those before it
+    succeed), chains_at_least lists exactly the enumerated chains above the floor, also
+    over a dive's residual arcs; positive chains are found whenever one exists, each
+    worth what enumeration says; the bound is not below any chain's reduced cost."""
+    rng = np.random.default_rng(seed)
+    length = 1 + seed % 5
+    inst = generate_saidman(int(rng.integers(4, 30)), int(rng.integers(1, 6)), seed=seed)
+    graph = CompatibilityGraph.from_instance(inst)
+    weights = rng.integers(1, 5, graph.n_arcs).astype(float) if seed % 2 else np.ones(graph.n_arcs)
+    success = np.round(rng.uniform(0.05, 1.0, graph.n_arcs), 2)
+    pricer = ChainPricer(graph, length, weights, success=success)
+    if seed % 3 == 0:
+        pricer = pricer.among(rng.random(graph.n_vertices) < 0.8)
+    allowed = np.zeros(graph.n_arcs, dtype=bool)
+    allowed[pricer._arcs if pricer._arcs is not None else slice(None)] = True
+    columns = ExchangeColumns(enumerate_chains(graph, length), weights, success)
+    duals = rng.uniform(0, 1.5, graph.n_vertices) * (rng.random(graph.n_vertices) < 0.7)
+    rc = columns.reduced_costs(duals)
+    every = {
+        tuple(v.tolist()): float(r)
+        for v, a, r in zip(
+            (v for b in columns.blocks for v in b.vertices),
+            (a for b in columns.blocks for a in b.arcs),
+            rc,
+            strict=True,
+        )
+        if allowed[a].all()
+    }
+    floor = float(rng.uniform(-1, 0.5))
+    found, bound = pricer.positive_chains(duals, tolerance=1e-6, limit=40)
+    _agrees_with_enumeration(every, pricer.chains_at_least(duals, floor, limit=10**6), found, floor)
+    for block in found:
+        values = ExchangeColumns([block], weights, success).reduced_costs(duals)
+        for chain, value in zip(block.vertices.tolist(), values, strict=True):
+            assert value == pytest.approx(every[tuple(chain)])
+    if every:
+        assert bound >= max(every.values()) - 1e-9
+
+
+def test_positive_chains_beyond_the_limit_are_the_better_ones() -> None:
+    """When no best walk is a chain and more positive chains exist than one round takes,
+    the round lists those above a raised floor instead of none."""
+    graph = CompatibilityGraph.from_instance(generate_saidman(30, 5, seed=3))
+    pricer = ChainPricer(graph, 3, np.ones(graph.n_arcs))
+    duals = np.zeros(graph.n_vertices)
+    every = _chain_rc(graph, 3, np.ones(graph.n_arcs), duals)
+    listed, bound = pricer._listed_positive(duals, 1e-6, 3.0, limit=20)
+    chains = _listed(listed)
+    assert 0 < len(chains) <= 20
+    assert bound == 3.0
+    worst = min(every[c] for c in chains)
+    assert all(r <= worst + 1e-9 or c in chains for c, r in every.items() if r > worst)
+
+
 def test_chain_hidden_behind_a_walk_that_repeats_a_vertex_is_found() -> None:
     """The best 3-arc walk into p1 is a -> p1 -> p2 -> p1 (worth 1); the only positive
     chain, a -> p4 -> p5 -> p1 (worth 0.8), is no best walk, so the search finds it."""
@@ -337,6 +393,33 @@ def test_cycle_formulation_prices_chains_it_cannot_list(
         assert result.formulation == formulation
         assert verify(inst, config, result).ok
         assert result.objective_value == pytest.approx(best, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(14))
+def test_failure_aware_objective_with_priced_chains_matches_enumeration(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Expected transplants with a success probability on each arc, chains priced
+    (listed cycles + the failure-aware chain pricer; the values are not whole, so the
+    proof lists bands of reduced cost below the bound): the same optimum as the cycle
+    formulation with every chain enumerated, proven and verified."""
+    rng = np.random.default_rng(seed)
+    inst = generate_saidman(int(rng.integers(8, 40)), int(rng.integers(1, 5)), seed=seed)
+    inst = replace(
+        inst,
+        arcs=[replace(a, probability=float(rng.choice([0.3, 0.55, 0.8, 0.95]))) for a in inst.arcs],
+    )
+    k, length = 2 + seed % 2, 3 + seed % 3
+    config = SolverConfig(max_cycle=k, max_chain=length, objective=Objective.EXPECTED)
+    listed = solve(inst, config)
+    assert listed.status is Status.OPTIMAL, listed.message
+    solve_module = importlib.import_module("kidneyshare.matching.solve")
+    monkeypatch.setattr(solve_module, "AUTO_CHAIN_LIMIT", 0)
+    priced = solve(inst, config)
+    assert priced.status is Status.OPTIMAL, priced.message
+    assert verify(inst, config, priced).ok
+    assert priced.objective_value == pytest.approx(listed.objective_value, abs=1e-6)
+    assert priced.bound == pytest.approx(priced.objective_value, abs=1e-6)
 
 
 @pytest.mark.parametrize("seed", range(16))

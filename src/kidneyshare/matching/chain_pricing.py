@@ -20,6 +20,20 @@ tolerance is listed instead by a search pruned with the backward programme
 (a chain prefix ending at v of value q can still reach ``q + F_r[v]`` with r more
 donations).
 
+Failure-aware chains (arc success probabilities ``p``) are worth their expected
+successful prefix: the k-th donation counts ``value_k p_1 ... p_k``. A prefix of
+reduced cost ``q`` whose arcs all succeed with probability ``P`` gains ``P x`` minus
+the duals ``D`` of any continuation worth ``x`` if it all succeeded; the best gain
+``G(P) = max(P x - D)`` is convex in P with ``G(0) = 0`` (stopping), so ``G(P) <= P
+G(1)``, and the programmes above carry over with each arc's gain scaled by ``p``:
+
+    F_r[v] = max(0, max over v -> w of p (value + F_{r-1}[w]) - dual(w))
+    B_{k+1}[w] = max over v -> w of B_k[v] + P_k[v] p value - dual(w),
+    P_{k+1}[w] = max over v -> w of P_k[v] p
+
+(``P_k[v]``: the likeliest walk of k arcs to v). ``B`` and ``P`` may come from
+different walks, so ``max B`` is a bound, and each traced walk is valued afresh.
+
 References
 ----------
 Anderson, R., Ashlagi, I., Gamarnik, D., Roth, A. E. (2015). Finding long chains in
@@ -28,6 +42,8 @@ columns)
 Riascos-Alvarez, L. C., Bodur, M., Aleman, D. M. (2024). A branch-and-price algorithm
 enhanced by decision diagrams for the kidney exchange problem. M&SOM 26(2). (pricing
 long chains on PrefLib pools)
+Dickerson, J. P., Procaccia, A. D., Sandholm, T. (2019). Failure-aware kidney exchange.
+Management Science 65(4). (expected value of a chain; chains priced as columns)
 """
 
 from __future__ import annotations
@@ -48,14 +64,17 @@ BoolArray = npt.NDArray[np.bool_]
 
 # Partial chains grown at once by chains_at_least (memory: a few GB at most).
 _MAX_PATHS = 40_000_000
+# Floors tried when listing the positive chains for a pricing round.
+_LISTING_TRIES = 12
 # Cut every bound by this much: float sums in another order may differ in the last bits.
 _MARGIN = 1e-9
 
 
 class ChainPricer:
     """Prices the chains of 1..``max_chain`` donations of ``graph`` (each donation worth
-    ``arc_value`` of its arc, the altruist's first one included); with ``arcs`` (ascending
-    arc numbers), over those arcs only, the chains still carrying ``graph``'s arc
+    ``arc_value`` of its arc, the altruist's first one included; with ``success``
+    probabilities, only if it and those before it succeed); with ``arcs`` (ascending arc
+    numbers), over those arcs only, the chains still carrying ``graph``'s arc
     numbers."""
 
     def __init__(
@@ -64,20 +83,26 @@ class ChainPricer:
         max_chain: int,
         arc_value: FloatArray,
         *,
+        success: FloatArray | None = None,
         arcs: IntArray | None = None,
     ) -> None:
         self.graph = graph
         self.max_chain = max_chain
         self._graph_arc_value = arc_value
+        self._graph_success = success
         self._arcs = arcs
         self.n_pairs, self.n_vertices = graph.n_pairs, graph.n_vertices
         if arcs is None:
             self.src, self.dst, self.arc_value = graph.src, graph.dst, arc_value
+            self.success = success
             self.indptr = graph.indptr
         else:
             self.src, self.dst, self.arc_value = graph.src[arcs], graph.dst[arcs], arc_value[arcs]
+            self.success = None if success is None else success[arcs]
             counts = np.bincount(self.src, minlength=self.n_vertices)
             self.indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        # A donation's worth when every arc before it succeeded (its own success counted).
+        self._step = self.arc_value if self.success is None else self.arc_value * self.success
         self.from_altruist: BoolArray = self.src >= self.n_pairs
         # Arcs grouped by receiver (ties by giver): the forward programme's max per pair.
         # The programme runs in this order throughout (its givers and which arcs leave
@@ -101,7 +126,13 @@ class ChainPricer:
             mine = np.zeros(graph.n_arcs, dtype=bool)
             mine[self._arcs] = True
             keep &= mine
-        return ChainPricer(graph, self.max_chain, self._graph_arc_value, arcs=np.flatnonzero(keep))
+        return ChainPricer(
+            graph,
+            self.max_chain,
+            self._graph_arc_value,
+            success=self._graph_success,
+            arcs=np.flatnonzero(keep),
+        )
 
     def _blocks(self, items: list[tuple[IntArray, IntArray]]) -> list[ExchangeBlock]:
         """:func:`chain_blocks` with the arcs renumbered as in ``graph``."""
@@ -110,7 +141,19 @@ class ChainPricer:
         return chain_blocks(items)
 
     def _gain(self, vertex_duals: FloatArray) -> FloatArray:
-        return self.arc_value - vertex_duals[self.dst]
+        """Each arc's donation less its receiver's dual, as if every arc before it
+        succeeded."""
+        return self._step - vertex_duals[self.dst]
+
+    def _reduced_costs(
+        self, verts: IntArray, arcs: IntArray, vertex_duals: FloatArray
+    ) -> FloatArray:
+        """The reduced costs of chains given by their vertices and (local) arcs."""
+        if self.success is None:
+            value = self.arc_value[arcs].sum(axis=1)
+        else:
+            value = (self.arc_value[arcs] * np.cumprod(self.success[arcs], axis=1)).sum(axis=1)
+        return value - vertex_duals[verts].sum(axis=1)  # type: ignore[no-any-return]
 
     def _best_into(self, values: FloatArray) -> tuple[FloatArray, IntArray]:
         """For each vertex, the best of ``values`` (one per arc, in receiver order) over
@@ -140,12 +183,31 @@ class ChainPricer:
         last: list[IntArray] = []
         values = np.where(first_arc, gain - vertex_duals[giver], -np.inf)
         onward = np.where(first_arc, -np.inf, gain)
+        if self.success is not None:
+            # Failure-aware: each arc's donation scaled by the likeliest walk to its giver.
+            p = self.success[self._by_receiver]
+            step = np.where(first_arc, 0.0, self._step[self._by_receiver])
+            cost = vertex_duals[self.dst[self._by_receiver]]
+            reach = np.where(first_arc, p, 0.0)
         for _ in range(self.max_chain):
             b, arc = self._best_into(values)
             best.append(b)
             last.append(arc)
-            values = b[giver] + onward
+            if self.success is None:
+                values = b[giver] + onward
+            else:
+                likeliest = self._max_into(reach)
+                values = np.where(first_arc, -np.inf, b[giver] + likeliest[giver] * step - cost)
+                reach = np.where(first_arc, 0.0, likeliest[giver] * p)
         return best, last
+
+    def _max_into(self, values: FloatArray) -> FloatArray:
+        """For each vertex, the largest of ``values`` (>= 0, one per arc in receiver
+        order) over its in-arcs; 0 where there is none."""
+        out = np.zeros(self.n_vertices)
+        if len(values):
+            out[self._receivers] = np.maximum.reduceat(values, self._receiver_starts)
+        return out
 
     def positive_chains(
         self, vertex_duals: FloatArray, *, tolerance: float, limit: int
@@ -156,24 +218,27 @@ class ChainPricer:
             return [], -np.inf
         best, last = self.walk_bounds(vertex_duals)
         bound = max(float(b.max(initial=-np.inf)) for b in best)
+        if self.success is not None:
+            bound = min(bound, self._start_bound(vertex_duals))
         if bound <= tolerance:
             return [], bound
         verts_list, arcs_list, values = [], [], []
         for k, b in enumerate(best, start=1):
             ends = np.flatnonzero(b > tolerance)
             verts, arcs = self._trace(last, k, ends)
-            simple = _simple_rows(verts)
-            verts_list.append(verts[simple])
-            arcs_list.append(arcs[simple])
-            values.append(b[ends][simple])
+            keep = _simple_rows(verts)
+            value = b[ends]
+            if self.success is not None:
+                # B_k bounds the walk; its own value may be lower.
+                value = self._reduced_costs(verts, arcs, vertex_duals)
+                keep &= value > tolerance
+            verts_list.append(verts[keep])
+            arcs_list.append(arcs[keep])
+            values.append(value[keep])
         value = np.concatenate(values)
         if not len(value):
-            # Every best walk repeats a vertex: list the simple chains instead.
-            try:
-                blocks = self.chains_at_least(vertex_duals, tolerance, limit=limit)
-            except FormulationTooLarge:
-                return [], bound
-            return blocks, bound
+            # No best walk is a positive chain: list the simple chains instead.
+            return self._listed_positive(vertex_duals, tolerance, bound, limit)
         all_verts = stack_padded(verts_list, self.max_chain + 1)
         all_arcs = stack_padded(arcs_list, self.max_chain)
         chosen = spread_best(value, all_verts, limit, SPREAD_PER_VERTEX)
@@ -186,6 +251,31 @@ class ChainPricer:
             ),
             bound,
         )
+
+    def _listed_positive(
+        self, vertex_duals: FloatArray, tolerance: float, bound: float, limit: int
+    ) -> tuple[list[ExchangeBlock], float]:
+        """The chains of reduced cost above ``tolerance`` when no best walk is one: all
+        of them if at most ``limit`` (none: ``tolerance`` bounds every chain), else those
+        above a floor raised by bisection towards ``bound`` until at most ``limit`` are
+        (or ``limit`` of those above the highest floor tried, when many tie)."""
+        low, high, floor = tolerance, bound, tolerance
+        for _ in range(_LISTING_TRIES):
+            try:
+                blocks = self.chains_at_least(vertex_duals, floor, limit=limit)
+            except FormulationTooLarge:
+                low = floor  # too many: only the better ones
+            else:
+                if blocks:
+                    return blocks, bound
+                if floor == tolerance:
+                    return [], min(bound, tolerance)
+                high = floor  # none this good: lower the floor
+            floor = (low + high) / 2
+        try:
+            return self.chains_at_least(vertex_duals, low, limit=limit, truncate=True), bound
+        except FormulationTooLarge:  # too many partial chains
+            return [], bound
 
     def _trace(self, last: list[IntArray], k: int, ends: IntArray) -> tuple[IntArray, IntArray]:
         """The best walks of ``k`` arcs ending at ``ends``: vertices (altruist first) and
@@ -202,14 +292,16 @@ class ChainPricer:
         return verts, arcs
 
     def chains_at_least(
-        self, vertex_duals: FloatArray, floor: float, *, limit: int
+        self, vertex_duals: FloatArray, floor: float, *, limit: int, truncate: bool = False
     ) -> list[ExchangeBlock]:
-        """Every chain whose reduced cost is at least ``floor``, one block per length.
+        """Every chain whose reduced cost is at least ``floor``, one block per length
+        (with ``truncate``, only the first ``limit`` of them, shortest first).
 
         Raises
         ------
         FormulationTooLarge
-            more than ``limit`` such chains (or too many partial ones).
+            more than ``limit`` such chains (unless ``truncate``), or too many partial
+            ones.
         """
         if self.max_chain < 1 or not self.from_altruist.any():
             return []
@@ -218,20 +310,24 @@ class ChainPricer:
         cut = floor - _MARGIN
         first = np.flatnonzero(self.from_altruist)
         value = gain[first] - vertex_duals[self.src[first]]
-        keep = value + ahead[self.max_chain - 1][self.dst[first]] >= cut
+        # The chance that every arc so far succeeds (1 without success probabilities).
+        chance = np.ones(len(first)) if self.success is None else self.success[first]
+        keep = value + chance * ahead[self.max_chain - 1][self.dst[first]] >= cut
         path = np.column_stack([self.src[first[keep]], self.dst[first[keep]]])
         path_arcs = first[keep].reshape(-1, 1)
-        value = value[keep]
+        value, chance = value[keep], chance[keep]
         found: list[tuple[IntArray, IntArray]] = []
         count = 0
         for length in range(1, self.max_chain + 1):
             done = value >= cut
             count += int(done.sum())
+            found += list(zip(path[done], path_arcs[done], strict=True))
             if count > limit:
+                if truncate:
+                    return self._blocks(found[:limit])
                 raise FormulationTooLarge(
                     f"more than {limit:,} chains within {-floor:g} of the bound"
                 )
-            found += list(zip(path[done], path_arcs[done], strict=True))
             if length == self.max_chain or not len(path):
                 break
             last = path[:, -1]
@@ -242,31 +338,50 @@ class ChainPricer:
                 raise FormulationTooLarge(f"more than {_MAX_PATHS:,} partial chains")
             row, arc = spread_ranges(lo, degree)
             w = self.dst[arc]
-            new_value = value[row] + gain[arc]
+            if self.success is None:
+                new_value = value[row] + gain[arc]
+                new_chance = chance[row]
+            else:
+                new_value = value[row] + chance[row] * self._step[arc] - vertex_duals[w]
+                new_chance = chance[row] * self.success[arc]
             remaining = self.max_chain - length - 1
-            ok = new_value + ahead[remaining][w] >= cut
+            ok = new_value + new_chance * ahead[remaining][w] >= cut
             for j in range(1, path.shape[1]):  # column 0 is the altruist
                 ok &= w != path[row, j]
             row, arc, w = row[ok], arc[ok], w[ok]
             path = np.column_stack([path[row], w])
             path_arcs = np.column_stack([path_arcs[row], arc])
-            value = new_value[ok]
+            value, chance = new_value[ok], new_chance[ok]
         return self._blocks(found)
 
     def _ahead(self, gain: FloatArray) -> list[FloatArray]:
         """``F_r`` for r = 0..L-1: the best a chain ending at each pair can still add with
-        at most r more donations (>= 0: it may stop)."""
+        at most r more donations (>= 0: it may stop), when every arc so far succeeded."""
         out = [np.zeros(self.n_vertices)]
         givers = self._givers
         starts = self.indptr[givers]
+        between = self.indptr[self.n_pairs]
         for _ in range(1, self.max_chain):
             step = np.zeros(self.n_vertices)
             if len(givers):
-                between = self.indptr[self.n_pairs]
-                candidate = gain[:between] + out[-1][self.dst[:between]]
+                onward = out[-1][self.dst[:between]]
+                if self.success is not None:
+                    onward = onward * self.success[:between]
+                candidate = gain[:between] + onward
                 step[givers] = np.maximum(np.maximum.reduceat(candidate, starts), 0.0)
             out.append(step)
         return out
+
+    def _start_bound(self, vertex_duals: FloatArray) -> float:
+        """The backward programme's bound on every chain's reduced cost."""
+        first = np.flatnonzero(self.from_altruist)
+        if not len(first):
+            return -np.inf
+        gain = self._gain(vertex_duals)
+        ahead = self._ahead(gain)[self.max_chain - 1]
+        start = gain[first] - vertex_duals[self.src[first]]
+        chance = np.ones(len(first)) if self.success is None else self.success[first]
+        return float((start + chance * ahead[self.dst[first]]).max())
 
 
 def _simple_rows(verts: IntArray) -> BoolArray:

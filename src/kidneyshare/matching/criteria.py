@@ -46,6 +46,7 @@ import numpy.typing as npt
 
 from kidneyshare.matching.config import AgeRule, Criterion
 from kidneyshare.matching.enumeration import ExchangeBlock
+from kidneyshare.matching.formulations.columns import exchange_values
 from kidneyshare.matching.graph import CompatibilityGraph
 from kidneyshare.model import Instance
 
@@ -180,10 +181,8 @@ def block_values(
     if criterion is Criterion.WEIGHT:
         return g.weight[arcs].sum(axis=1)  # type: ignore[no-any-return]
     if criterion is Criterion.EXPECTED_TRANSPLANTS:
-        p = g.probability[arcs]
-        if block.is_cycle:
-            return k * p.prod(axis=1)  # type: ignore[no-any-return]
-        return np.cumprod(p, axis=1).sum(axis=1)  # type: ignore[no-any-return]
+        # Each donation worth one transplant, if it and (in a chain) those before succeed.
+        return exchange_values(block, np.broadcast_to(1.0, (g.n_arcs,)), g.probability)
     if criterion is Criterion.SCORE:
         if data is None:
             raise ValueError("the score criterion needs donor ages (CriterionData)")

@@ -86,6 +86,9 @@ _MIP_COLUMNS_PER_VERTEX = (3, 20, 200)
 # Branch-and-bound nodes each small MIP may take before the next, wider one is tried
 # (a work limit, not seconds, so that the path taken is the same on every machine).
 _SMALL_MIP_NODES = 1_000
+# Not whole-valued priced objectives: the first band of reduced costs listed below the
+# LP bound reaches this fraction of the way to the best plan (then twice as deep, ...).
+_BANDS = 4
 # Vertices of the LP's optimal face tried by _complete_face_vertices, and the largest
 # objective perturbation per column that picks them.
 _FACE_SAMPLES = 8
@@ -410,8 +413,11 @@ def solve_master(
             solution = settled(target)
             if solution is not None:
                 return solution
-            columns, lp, complete_down_to, _ = _list_near_bound(
-                priced, columns, lp, target - z_lp - _TOL, np.zeros(0, np.int64)
+            # The best plan among the generated columns, if any, is carried over.
+            below_plan = unproven[0] if unproven is not None and unproven[1] is columns else None
+            keep = below_plan.columns if below_plan is not None else np.zeros(0, np.int64)
+            columns, lp, complete_down_to, kept = _list_near_bound(
+                priced, columns, lp, target - z_lp - _TOL, keep
             )
             if unlisted_stops and complete_down_to == math.inf and unproven is not None:
                 # No proof can come from here but a plan at the bound: the caller has
@@ -420,6 +426,8 @@ def solve_master(
                 listed.append(below_columns)
                 return replace(below, details={**below.details, UNLISTED_NEAR_BOUND: 1.0})
             master = _Master.plain(columns, chains, n_vertices)
+            if below_plan is not None:
+                start_from = (kept, below_plan.chain_vars)
         listed.append(columns)
     details = {"lp_iterations": float(lp.iterations), "lp_value": lp.value}
     if not lp.converged:
@@ -548,6 +556,34 @@ def solve_master(
     # 3. The optimum is below the target: widen to every column that could beat the
     #    best value known, and solve again.
     better = best + (1.0 if integral else 0.0)
+    if priced is not None and not integral and best > -math.inf:
+        # Values that are not whole leave no rounding to close the gap, and on long
+        # chains the columns down to the best plan are millions: list bands of reduced
+        # cost ever deeper below the bound, each solved whole, until a band's plan is
+        # no further below the bound than the band reaches (then nothing outside it can
+        # beat the plan) or its columns are too many.
+        depth = (best - z_lp) / _BANDS
+        while depth > better - z_lp and not run.out_of_time():
+            if depth < complete_down_to - _TOL:
+                columns, lp, complete_down_to, incumbent = _list_near_bound(
+                    priced, columns, lp, depth - _TOL, incumbent
+                )
+                master = _Master.plain(columns, chains, n_vertices)
+                listed[:] = [columns]
+                if depth < complete_down_to - _TOL:
+                    break  # too many: step 3 cannot list them either
+            ids, chain_ids, sol = restricted(z_lp + depth, None)
+            details[f"band_{len(details)}"] = depth
+            found = _found(sol)
+            if found > best and sol.x is not None:
+                incumbent = ids[sol.x[: len(ids)] > 0.5]
+                chain_incumbent = chain_ids[sol.x[len(ids) :] > 0.5]
+                best = better = found
+            if sol.outcome is not BackendOutcome.OPTIMAL:
+                break
+            if best >= z_lp + depth - _TOL:
+                return known(BackendOutcome.OPTIMAL, best)
+            depth *= 2
     if priced is not None and better - z_lp < complete_down_to - _TOL:
         # The priced columns stop above what this step needs: list down to it.
         columns, lp, complete_down_to, incumbent = _list_near_bound(
@@ -785,10 +821,16 @@ class _CyclePool:
     exchanges generated so far (cycles, and chains when they are priced too), each once,
     numbered in the order they came."""
 
-    def __init__(self, chain_columns: ExchangeColumns, arc_value: FloatArray) -> None:
+    def __init__(
+        self,
+        chain_columns: ExchangeColumns,
+        arc_value: FloatArray,
+        success: FloatArray | None = None,
+    ) -> None:
         self.chain_blocks = chain_columns.blocks
         self.n_chains = len(chain_columns)
         self.arc_value = arc_value
+        self.success = success
         self.blocks: list[ExchangeBlock] = []
         self.index: dict[tuple[int, ...], int] = {}
 
@@ -810,7 +852,7 @@ class _CyclePool:
         return added
 
     def columns(self) -> ExchangeColumns:
-        return ExchangeColumns(self.chain_blocks + self.blocks, self.arc_value)
+        return ExchangeColumns(self.chain_blocks + self.blocks, self.arc_value, self.success)
 
     def generated_with(self, chosen: BoolArray) -> list[ExchangeBlock]:
         """The pool's generated exchanges whose column is marked in ``chosen`` (over
@@ -910,7 +952,7 @@ class _PricedLp:
         self.pricer, self.chains, self.n_vertices, self.run = pricer, chains, n_vertices, run
         self.chain_pricer = chain_pricer
         self.batch = max(2_000, 2 * n_vertices)
-        self.pool = _CyclePool(chain_columns, pricer.all_arc_values)
+        self.pool = _CyclePool(chain_columns, pricer.all_arc_values, pricer.success)
         max_chain = 0 if chain_pricer is None else chain_pricer.max_chain
         hint_cycles, hint_chains, hint_chain_vars = _assignment_hint(pricer, chains, max_chain)
         self.pool.add(hint_cycles)
@@ -1156,15 +1198,15 @@ def _list_near_bound(
     there were too many: then only ``generated`` is kept, and only a plan meeting the
     bound can be proven optimal) and the new numbers of ``keep``."""
     pricer, chain_pricer, chains = priced.pricer, priced.chain_pricer, priced.chains
-    arc_value = pricer.all_arc_values
-    fixed = ExchangeColumns(priced.pool.chain_blocks, arc_value)
+    arc_value, success = pricer.all_arc_values, pricer.success
+    fixed = ExchangeColumns(priced.pool.chain_blocks, arc_value, success)
     n_fixed = len(fixed)
-    old = _CyclePool(fixed, arc_value)
+    old = _CyclePool(fixed, arc_value, success)
     old.add(generated.blocks[len(fixed.blocks) :])
     support = old.generated_with(lp.support)
     support_x = lp.x[old.generated_ids(support)]
     kept = old.generated_with(np.isin(np.arange(len(generated)), keep))
-    pool = _CyclePool(fixed, arc_value)
+    pool = _CyclePool(fixed, arc_value, success)
     complete_down_to = math.inf
     duals = lp.duals[: priced.n_vertices]
     try:

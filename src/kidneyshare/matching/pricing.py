@@ -80,6 +80,8 @@ class CyclePricing(Protocol):
     max_cycle: int
     n: int
     all_arc_values: FloatArray
+    # Arc success probabilities when exchanges are valued by expectation (None: sums).
+    success: FloatArray | None
 
     def positive_cycles(
         self, vertex_duals: FloatArray, *, tolerance: float, limit: int
@@ -92,7 +94,9 @@ class CyclePricing(Protocol):
 
 class ListedCycles:
     """:class:`CyclePricing` over cycles listed beforehand: the cycle formulation with
-    its cycles enumerated and its chains priced (when they are too many to list)."""
+    its cycles enumerated and its chains priced (when they are too many to list), each
+    exchange valued by :func:`~kidneyshare.matching.formulations.columns.exchange_values`
+    (by expectation with ``success`` probabilities)."""
 
     def __init__(
         self,
@@ -100,12 +104,14 @@ class ListedCycles:
         max_cycle: int,
         arc_value: FloatArray,
         cycles: list[ExchangeBlock],
+        success: FloatArray | None = None,
     ) -> None:
         self.graph = graph
         self.max_cycle = max_cycle
         self.n = graph.n_pairs
         self.all_arc_values = arc_value
-        self.columns = ExchangeColumns(cycles, arc_value)
+        self.success = success
+        self.columns = ExchangeColumns(cycles, arc_value, success)
         # Vertices of every listed cycle, padded with -1 to K (for spread_best).
         self.padded = stack_padded([b.vertices for b in self.columns.blocks], max_cycle)
 
@@ -151,6 +157,7 @@ class CyclePricer:
         self.graph = graph
         self.max_cycle = max_cycle
         self.all_arc_values = arc_value
+        self.success: FloatArray | None = None
         n = graph.n_pairs
         self.n = n
         between = np.flatnonzero(graph.src < n)

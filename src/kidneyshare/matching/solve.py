@@ -179,18 +179,22 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
     else:
         cycles = enumerate_cycles(graph, config.max_cycle, limit=CYCLE_LIMIT)
         formulation, listed_chains = _chain_blocks(graph, config, whole_chains)
-        single = _single_arc_value(graph, config, whole_chains)
+        worth = _chain_values(graph, config, whole_chains)
         if listed_chains is not None:
             chain_blocks = listed_chains
-        elif single is not None:
+        elif worth is not None:
             # Too many chains to list for the cycle formulation: its cycles stay listed,
             # its chains are priced (the same model, columns found by search).
-            pricer = ListedCycles(graph, config.max_cycle, single, cycles)
+            arc_value, success = worth
+            pricer = ListedCycles(graph, config.max_cycle, arc_value, cycles, success)
             cycles = []
     chain_pricer = _chain_pricer(graph, config, pricer)
     # A single priced objective whose plan pricing cannot prove may be handed to PICEF.
     picef_may_follow = (
-        pricer is not None and len(criteria) == 1 and _picef_may_follow(graph, config)
+        pricer is not None
+        and len(criteria) == 1
+        and not whole_chains
+        and _picef_may_follow(graph, config)
     )
     columns = ExchangeColumns(cycles + chain_blocks, np.ones(graph.n_arcs))
     picef_length = config.max_chain if formulation != "cycle" and chain_pricer is None else 0
@@ -245,7 +249,7 @@ def solve(instance: Instance, config: SolverConfig | None = None) -> Result:
             backend,
             integral=_whole(column_values)
             and _whole(chain_values)
-            and (pricer is None or _whole(pricer.all_arc_values)),
+            and (pricer is None or (pricer.success is None and _whole(pricer.all_arc_values))),
             deadline=deadline,
             threads=config.threads,
             seed=config.seed,
@@ -471,6 +475,20 @@ def _single_arc_value(
     return None
 
 
+def _chain_values(
+    graph: CompatibilityGraph, config: SolverConfig, whole_chains: bool
+) -> tuple[FloatArray, FloatArray | None] | None:
+    """What priced chains are worth when the objective is one criterion a chain pricer
+    values (:class:`~kidneyshare.matching.chain_pricing.ChainPricer`): each donation's
+    value and, for expected transplants, each arc's success probability (a donation
+    counts only if those before it succeed); ``None`` otherwise."""
+    criteria = config.criteria
+    if criteria == (Criterion.EXPECTED_TRANSPLANTS,):
+        return np.ones(graph.n_arcs), graph.probability
+    single = _single_arc_value(graph, config, whole_chains)
+    return None if single is None else (single, None)
+
+
 def _pricer(
     graph: CompatibilityGraph, config: SolverConfig, whole_chains: bool
 ) -> CyclePricing | None:
@@ -517,7 +535,7 @@ def _chain_pricer(
         return None
     if config.max_chain < PRICED_CHAINS_FROM and graph.n_pairs < PRICED_SHORT_CHAINS_FROM_PAIRS:
         return None
-    return ChainPricer(graph, config.max_chain, pricer.all_arc_values)
+    return ChainPricer(graph, config.max_chain, pricer.all_arc_values, success=pricer.success)
 
 
 def _many_exchanges(graph: CompatibilityGraph, config: SolverConfig) -> bool:
@@ -549,13 +567,14 @@ def _chain_blocks(
     """Pick the formulation ('auto' resolves here) and enumerate chains if it needs them.
 
     Criteria that value whole chains (``whole_chains``) need them enumerated. For the
-    cycle formulation with a single sum objective and chains of L >= 3, more than
-    ``AUTO_CHAIN_LIMIT`` chains are not listed (``None``): they are priced instead."""
+    cycle formulation with a single objective a chain pricer values (a sum over arcs, or
+    expected transplants) and chains of L >= 3, more than ``AUTO_CHAIN_LIMIT`` chains are
+    not listed (``None``): they are priced instead."""
     if config.formulation == "picef":
         return "picef", []
     if config.formulation == "cycle" or whole_chains:
         priceable = (
-            _single_arc_value(graph, config, whole_chains) is not None
+            _chain_values(graph, config, whole_chains) is not None
             and config.max_chain >= PRICED_CHAINS_FROM
         )
         try:

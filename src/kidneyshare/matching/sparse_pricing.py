@@ -89,6 +89,7 @@ class SparseCyclePricer:
         self.graph = graph
         self.max_cycle = max_cycle
         self.all_arc_values = arc_value
+        self.success: FloatArray | None = None
         self.n = n
         self.value = float(values[0]) if len(values) else 1.0
         self.src = graph.src[between]

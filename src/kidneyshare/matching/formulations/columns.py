@@ -1,7 +1,8 @@
 """Enumerated exchanges as columns of a set-packing model (the cycle formulation).
 
 Each column is one cycle or chain; its coefficient is 1 in the row of every vertex it
-uses (each vertex at most once) and its objective the sum of its arcs' values.
+uses (each vertex at most once) and its objective the sum of its arcs' values, or, with
+arc success probabilities, its expected value (:func:`exchange_values`).
 
 References
 ----------
@@ -19,22 +20,46 @@ import scipy.sparse as sp
 
 from kidneyshare.matching.enumeration import ExchangeBlock
 
-__all__ = ["ExchangeColumns"]
+__all__ = ["ExchangeColumns", "exchange_values"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 
-class ExchangeColumns:
-    """All enumerated exchanges, numbered ``0 .. len-1`` block after block."""
+def exchange_values(
+    block: ExchangeBlock, arc_value: FloatArray, success: FloatArray | None = None
+) -> FloatArray:
+    """The value of each exchange of ``block``: the sum of its arcs' ``arc_value``; or,
+    with ``success`` probabilities, its expected value: a cycle's arcs count only if all
+    of them succeed (``sum(value) * prod(p)``), and a chain's k-th donation only if the
+    first k succeed (``sum_k value_k * p_1 ... p_k``, the successful prefix). With unit
+    arc values these are expected transplants (Dickerson, Procaccia, Sandholm 2019,
+    Management Science 65(4), "Failure-aware kidney exchange")."""
+    values = arc_value[block.arcs]
+    if success is None:
+        return values.sum(axis=1)  # type: ignore[no-any-return]
+    p = success[block.arcs]
+    if block.is_cycle:
+        return values.sum(axis=1) * p.prod(axis=1)  # type: ignore[no-any-return]
+    return (values * np.cumprod(p, axis=1)).sum(axis=1)  # type: ignore[no-any-return]
 
-    def __init__(self, blocks: list[ExchangeBlock], arc_value: FloatArray) -> None:
+
+class ExchangeColumns:
+    """All enumerated exchanges, numbered ``0 .. len-1`` block after block, each valued
+    by :func:`exchange_values`."""
+
+    def __init__(
+        self,
+        blocks: list[ExchangeBlock],
+        arc_value: FloatArray,
+        success: FloatArray | None = None,
+    ) -> None:
         self.blocks = [b for b in blocks if len(b)]
         sizes = [len(b) for b in self.blocks]
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         self.values = (
-            np.concatenate([arc_value[b.arcs].sum(axis=1) for b in self.blocks])
+            np.concatenate([exchange_values(b, arc_value, success) for b in self.blocks])
             if self.blocks
             else np.zeros(0)
         )
