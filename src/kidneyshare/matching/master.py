@@ -89,6 +89,10 @@ _SMALL_MIP_NODES = 1_000
 # Not whole-valued priced objectives: the first band of reduced costs listed below the
 # LP bound reaches this fraction of the way to the best plan (then twice as deep, ...).
 _BANDS = 4
+# A band is solved whole only up to this many columns per vertex (Delorme 500 + 50,
+# L=4 and L=6: 11,418 and 17,758 columns proved in about a minute; Delorme 1,000 + 100,
+# L=4: 743,292 columns, no proof in 560 s).
+_BAND_COLUMNS_PER_VERTEX = 30
 # Vertices of the LP's optimal face tried by _complete_face_vertices, and the largest
 # objective perturbation per column that picks them.
 _FACE_SAMPLES = 8
@@ -545,6 +549,8 @@ def solve_master(
         if cap is not None and not complete and not run.out_of_time():
             continue  # a small MIP that missed the target (or its budget): widen
         if sol.outcome not in (BackendOutcome.OPTIMAL, BackendOutcome.INFEASIBLE):
+            if priced is not None and not integral and best > -math.inf:
+                break  # below the bound without proof: the bands of step 3 decide
             return known(BackendOutcome.TIME_LIMIT, max(float(target), best), proven=False)
         break
     # Every column of every solution worth the target was in (a restricted model with
@@ -563,6 +569,8 @@ def solve_master(
         # no further below the bound than the band reaches (then nothing outside it can
         # beat the plan) or its columns are too many.
         depth = (best - z_lp) / _BANDS
+        too_deep = -math.inf  # the shallowest band found too large
+        gave_up = False
         while depth > better - z_lp and not run.out_of_time():
             if depth < complete_down_to - _TOL:
                 columns, lp, complete_down_to, incumbent = _list_near_bound(
@@ -570,8 +578,17 @@ def solve_master(
                 )
                 master = _Master.plain(columns, chains, n_vertices)
                 listed[:] = [columns]
-                if depth < complete_down_to - _TOL:
-                    break  # too many: step 3 cannot list them either
+                if (
+                    depth < complete_down_to - _TOL
+                    or len(columns) > _BAND_COLUMNS_PER_VERTEX * n_vertices
+                ):
+                    # Too many to list, or to solve whole: a shallower band may still
+                    # give a better plan, and with it a shallower depth to prove.
+                    too_deep, depth = depth, depth / 2
+                    gave_up = depth > -_TOL
+                    if gave_up:
+                        break
+                    continue
             ids, chain_ids, sol = restricted(z_lp + depth, None)
             details[f"band_{len(details)}"] = depth
             found = _found(sol)
@@ -579,11 +596,17 @@ def solve_master(
                 incumbent = ids[sol.x[: len(ids)] > 0.5]
                 chain_incumbent = chain_ids[sol.x[len(ids) :] > 0.5]
                 best = better = found
-            if sol.outcome is not BackendOutcome.OPTIMAL:
-                break
             if best >= z_lp + depth - _TOL:
                 return known(BackendOutcome.OPTIMAL, best)
-            depth *= 2
+            depth = max(2 * depth, better - z_lp)  # no deeper than the proof needs
+            gave_up = sol.outcome is not BackendOutcome.OPTIMAL or depth <= too_deep
+            if gave_up:
+                break
+        if gave_up:
+            # The columns a proof needs are too many: the best plan, unproven (the
+            # caller may try another formulation).
+            details[UNLISTED_NEAR_BOUND] = 1.0
+            return known(BackendOutcome.TIME_LIMIT, float(target), proven=False)
     if priced is not None and better - z_lp < complete_down_to - _TOL:
         # The priced columns stop above what this step needs: list down to it.
         columns, lp, complete_down_to, incumbent = _list_near_bound(
@@ -1096,6 +1119,11 @@ def _generated_plan(
     none = np.zeros(0, np.int64)
     details = {"lp_iterations": float(lp.iterations), "lp_bound": float(target)}
     best: MasterSolution | None = None
+    if not integral:
+        # A bound that is not whole is met only where the LP is whole: one MIP for a
+        # plan to start from is enough, the master's bands prove it (each of these
+        # node-limited MIPs took 80-100 s on Delorme 1,000 + 100, expected transplants).
+        tries = tries[:1]
     for ids, chain_ids in tries:
         start = _greedy_start(master, ids, chain_ids, lp.x, none, none)
         model = master.model(ids, chain_ids, relax=False)
@@ -1214,10 +1242,10 @@ def _list_near_bound(
         if chain_pricer is not None:
             pool.add(chain_pricer.chains_at_least(duals, floor, limit=PRICED_COLUMN_LIMIT))
         complete_down_to = floor
-    except FormulationTooLarge:
+    except FormulationTooLarge as exc:
         # Cycles listed before the chains overflowed stay: more chances for a plan that
         # meets the bound (the only kind then proven optimal).
-        log.debug("over %d exchanges near the LP bound: not all listed", PRICED_COLUMN_LIMIT)
+        log.debug("not all exchanges within %g of the LP bound listed: %s", -floor, exc)
         pool.add(generated.blocks[len(fixed.blocks) :])
     pool.add(support)
     pool.add(kept)
