@@ -422,6 +422,35 @@ def test_failure_aware_objective_with_priced_chains_matches_enumeration(
     assert priced.bound == pytest.approx(priced.objective_value, abs=1e-6)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_failure_aware_plan_without_room_for_a_proof_is_reported_unproven(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no band small enough to solve whole, a priced expected-transplants solve
+    returns its best plan, verified, with a valid bound and marked unproven (the
+    columns a proof needs were too many), never a wrong optimum."""
+    rng = np.random.default_rng(seed)
+    inst = generate_saidman(int(rng.integers(8, 40)), int(rng.integers(1, 5)), seed=seed)
+    inst = replace(
+        inst,
+        arcs=[replace(a, probability=float(rng.choice([0.3, 0.55, 0.8, 0.95]))) for a in inst.arcs],
+    )
+    config = SolverConfig(max_cycle=2 + seed % 2, max_chain=3, objective=Objective.EXPECTED)
+    best = solve(inst, config).objective_value
+    solve_module = importlib.import_module("kidneyshare.matching.solve")
+    monkeypatch.setattr(solve_module, "AUTO_CHAIN_LIMIT", 0)
+    master_module = importlib.import_module("kidneyshare.matching.master")
+    monkeypatch.setattr(master_module, "_BAND_COLUMNS_PER_VERTEX", 0)
+    result = solve(inst, config)
+    assert verify(inst, config, result).ok
+    assert result.objective_value <= best + 1e-6
+    assert result.bound is not None and result.bound >= best - 1e-6
+    if result.status is Status.OPTIMAL:
+        assert result.objective_value == pytest.approx(best, abs=1e-6)
+    else:
+        assert "unlisted_near_bound=1" in result.message
+
+
 @pytest.mark.parametrize("seed", range(16))
 def test_bit_set_pricer_solves_to_the_oracle_optimum(
     seed: int, monkeypatch: pytest.MonkeyPatch
