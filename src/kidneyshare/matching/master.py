@@ -570,6 +570,7 @@ def solve_master(
         # beat the plan) or its columns are too many.
         depth = (best - z_lp) / _BANDS
         too_deep = -math.inf  # the shallowest band found too large
+        solved = 0.0  # the deepest band solved
         gave_up = False
         while depth > better - z_lp and not run.out_of_time():
             if depth < complete_down_to - _TOL:
@@ -584,13 +585,14 @@ def solve_master(
                 ):
                     # Too many to list, or to solve whole: a shallower band may still
                     # give a better plan, and with it a shallower depth to prove.
-                    too_deep, depth = depth, depth / 2
-                    gave_up = depth > -_TOL
+                    too_deep, depth = depth, (solved + depth) / 2
+                    gave_up = depth > solved - _TOL
                     if gave_up:
                         break
                     continue
             ids, chain_ids, sol = restricted(z_lp + depth, None)
             details[f"band_{len(details)}"] = depth
+            solved = depth
             found = _found(sol)
             if found > best and sol.x is not None:
                 incumbent = ids[sol.x[: len(ids)] > 0.5]
