@@ -571,8 +571,11 @@ def solve_master(
         depth = (best - z_lp) / _BANDS
         too_deep = -math.inf  # the shallowest band found too large
         solved = 0.0  # the deepest band solved
-        gave_up = False
-        while depth > better - z_lp and not run.out_of_time():
+        # Every band holds the columns at the bound: when those alone are too many (a
+        # degenerate face: 1.6 million on Saidman 1,000 + 100 with fractional
+        # weights), no band is solved whole.
+        gave_up = len(columns) > _BAND_COLUMNS_PER_VERTEX * n_vertices
+        while not gave_up and depth > better - z_lp and not run.out_of_time():
             if depth < complete_down_to - _TOL:
                 columns, lp, complete_down_to, incumbent = _list_near_bound(
                     priced, columns, lp, depth - _TOL, incumbent
@@ -604,10 +607,11 @@ def solve_master(
             gave_up = sol.outcome is not BackendOutcome.OPTIMAL or depth <= too_deep
             if gave_up:
                 break
-        if gave_up:
-            # The columns a proof needs are too many: the best plan, unproven (the
-            # caller may try another formulation).
-            details[UNLISTED_NEAR_BOUND] = 1.0
+        if gave_up or run.out_of_time():
+            # The columns a proof needs are too many (the caller may try another
+            # formulation), or the time is up: the best plan, unproven.
+            if gave_up:
+                details[UNLISTED_NEAR_BOUND] = 1.0
             return known(BackendOutcome.TIME_LIMIT, float(target), proven=False)
     if priced is not None and better - z_lp < complete_down_to - _TOL:
         # The priced columns stop above what this step needs: list down to it.
