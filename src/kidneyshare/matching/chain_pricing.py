@@ -53,6 +53,7 @@ import numpy.typing as npt
 
 from kidneyshare.errors import FormulationTooLarge
 from kidneyshare.matching.enumeration import ExchangeBlock
+from kidneyshare.matching.formulations.columns import exchange_values
 from kidneyshare.matching.graph import CompatibilityGraph, spread_ranges
 from kidneyshare.matching.pricing import SPREAD_PER_VERTEX, spread_best, stack_padded
 
@@ -149,11 +150,19 @@ class ChainPricer:
         self, verts: IntArray, arcs: IntArray, vertex_duals: FloatArray
     ) -> FloatArray:
         """The reduced costs of chains given by their vertices and (local) arcs."""
-        if self.success is None:
-            value = self.arc_value[arcs].sum(axis=1)
-        else:
-            value = (self.arc_value[arcs] * np.cumprod(self.success[arcs], axis=1)).sum(axis=1)
+        chains = ExchangeBlock(False, verts, arcs)
+        value = exchange_values(chains, self.arc_value, self.success)
         return value - vertex_duals[verts].sum(axis=1)  # type: ignore[no-any-return]
+
+    def _first_donations(
+        self, vertex_duals: FloatArray, gain: FloatArray
+    ) -> tuple[IntArray, FloatArray, FloatArray]:
+        """The arcs leaving an altruist, each as a chain of one donation: its reduced
+        cost and the chance that it succeeds (1 without success probabilities)."""
+        first = np.flatnonzero(self.from_altruist)
+        value = gain[first] - vertex_duals[self.src[first]]
+        chance = np.ones(len(first)) if self.success is None else self.success[first]
+        return first, value, chance
 
     def _best_into(self, values: FloatArray) -> tuple[FloatArray, IntArray]:
         """For each vertex, the best of ``values`` (one per arc, in receiver order) over
@@ -308,10 +317,8 @@ class ChainPricer:
         gain = self._gain(vertex_duals)
         ahead = self._ahead(gain)
         cut = floor - _MARGIN
-        first = np.flatnonzero(self.from_altruist)
-        value = gain[first] - vertex_duals[self.src[first]]
-        # The chance that every arc so far succeeds (1 without success probabilities).
-        chance = np.ones(len(first)) if self.success is None else self.success[first]
+        # ``chance``: that every arc so far succeeds.
+        first, value, chance = self._first_donations(vertex_duals, gain)
         keep = value + chance * ahead[self.max_chain - 1][self.dst[first]] >= cut
         path = np.column_stack([self.src[first[keep]], self.dst[first[keep]]])
         path_arcs = first[keep].reshape(-1, 1)
@@ -374,14 +381,10 @@ class ChainPricer:
 
     def _start_bound(self, vertex_duals: FloatArray) -> float:
         """The backward programme's bound on every chain's reduced cost."""
-        first = np.flatnonzero(self.from_altruist)
-        if not len(first):
-            return -np.inf
         gain = self._gain(vertex_duals)
+        first, value, chance = self._first_donations(vertex_duals, gain)
         ahead = self._ahead(gain)[self.max_chain - 1]
-        start = gain[first] - vertex_duals[self.src[first]]
-        chance = np.ones(len(first)) if self.success is None else self.success[first]
-        return float((start + chance * ahead[self.dst[first]]).max())
+        return float((value + chance * ahead[self.dst[first]]).max(initial=-np.inf))
 
 
 def _simple_rows(verts: IntArray) -> BoolArray:
