@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import itertools
 import logging
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -24,7 +25,7 @@ from kidneyshare.matching.chain_pricing import ChainPricer
 from kidneyshare.matching.enumeration import enumerate_chains, enumerate_cycles
 from kidneyshare.matching.formulations import ExchangeColumns
 from kidneyshare.matching.graph import CompatibilityGraph
-from kidneyshare.matching.pricing import CyclePricer, ListedCycles
+from kidneyshare.matching.pricing import CyclePricer, ListedCycles, ListingOutOfTime
 from kidneyshare.matching.sparse_pricing import SparseCyclePricer
 from kidneyshare.model import Arc, BloodGroup, Donor, Instance, Patient
 
@@ -304,6 +305,100 @@ def test_listing_more_than_the_limit_is_refused() -> None:
     pricer = CyclePricer(graph, 3, np.ones(graph.n_arcs))
     with pytest.raises(FormulationTooLarge):
         pricer.cycles_at_least(np.zeros(graph.n_pairs), -1.0, limit=5)
+
+
+def test_listing_stops_once_the_deadline_has_passed() -> None:
+    """Each lister checks the solve's deadline between its steps: one that has passed
+    stops the listing (a listing near the bound can take minutes on a large pool), and
+    one still ahead lists every column as without a deadline."""
+    inst = generate_saidman(40, 6, seed=3)
+    graph = CompatibilityGraph.from_instance(inst)
+    ones = np.ones(graph.n_arcs)
+    success = np.round(np.random.default_rng(3).uniform(0.3, 1.0, graph.n_arcs), 2)
+    listers = [
+        lambda duals, **kw: CyclePricer(graph, 3, ones).cycles_at_least(
+            duals[: graph.n_pairs], -1.0, limit=10**6, **kw
+        ),
+        lambda duals, **kw: SparseCyclePricer(graph, 4, ones).cycles_at_least(
+            duals[: graph.n_pairs], -1.0, limit=10**6, **kw
+        ),
+        lambda duals, **kw: ChainPricer(graph, 3, ones).chains_at_least(
+            duals, -1.0, limit=10**6, **kw
+        ),
+        lambda duals, **kw: ChainPricer(graph, 3, ones, success=success).chains_at_least(
+            duals, -1.0, limit=10**6, **kw
+        ),
+    ]
+    duals = np.full(graph.n_vertices, 0.5)
+    for lister in listers:
+        with pytest.raises(ListingOutOfTime, match="time limit"):
+            lister(duals, deadline=time.perf_counter() - 1.0)
+        ahead = lister(duals, deadline=time.perf_counter() + 3600.0)
+        assert _listed(ahead) == _listed(lister(duals))
+        assert _listed(ahead)
+
+
+def _every_deadline_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every lister given a deadline find it passed at its first check."""
+
+    def out_of_time(deadline: float | None, what: str) -> None:
+        if deadline is not None:
+            raise ListingOutOfTime(f"the time limit passed while listing {what}")
+
+    for name in ("pricing", "sparse_pricing", "chain_pricing"):
+        module = importlib.import_module(f"kidneyshare.matching.{name}")
+        monkeypatch.setattr(module, "check_deadline", out_of_time)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_listing_cut_off_by_the_deadline_leaves_a_verified_plan(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When every listing near the bound runs out of time, the priced master still
+    answers with a verified plan and a valid bound, and calls it optimal only when it
+    is (brute-force oracle)."""
+    rng = np.random.default_rng(seed)
+    inst = random_instance(
+        seed, n_pairs=int(rng.integers(6, 12)), n_altruists=int(rng.integers(1, 3))
+    )
+    k, length = 2 + seed % 2, 3
+    best = oracle_optimum(inst, max_cycle=k, max_chain=length, objective="transplants").value
+    _every_deadline_passes(monkeypatch)
+    config = SolverConfig(max_cycle=k, max_chain=length, formulation="priced", time_limit=60)
+    result = solve(inst, config)
+    assert verify(inst, config, result).ok
+    assert result.values["transplants"] <= best + 1e-9
+    assert result.bound is not None and result.bound >= best - 1e-9
+    if result.status is Status.OPTIMAL:
+        assert result.values["transplants"] == pytest.approx(best)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_bands_cut_off_by_the_deadline_leave_a_verified_plan(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Expected transplants with priced chains (proven by bands listed below the bound):
+    when the bands' listings run out of time, the answer is a verified plan with a
+    valid bound, optimal only when it equals the enumerated optimum."""
+    rng = np.random.default_rng(seed)
+    inst = generate_saidman(int(rng.integers(8, 40)), int(rng.integers(1, 5)), seed=seed)
+    inst = replace(
+        inst,
+        arcs=[replace(a, probability=float(rng.choice([0.3, 0.55, 0.8, 0.95]))) for a in inst.arcs],
+    )
+    config = SolverConfig(
+        max_cycle=2 + seed % 2, max_chain=4, objective=Objective.EXPECTED, time_limit=60
+    )
+    best = solve(inst, config).objective_value
+    solve_module = importlib.import_module("kidneyshare.matching.solve")
+    monkeypatch.setattr(solve_module, "AUTO_CHAIN_LIMIT", 0)
+    _every_deadline_passes(monkeypatch)
+    result = solve(inst, config)
+    assert verify(inst, config, result).ok
+    assert result.objective_value <= best + 1e-6
+    assert result.bound is not None and result.bound >= best - 1e-6
+    if result.status is Status.OPTIMAL:
+        assert result.objective_value == pytest.approx(best, abs=1e-6)
 
 
 def test_pricer_refuses_long_cycles() -> None:

@@ -55,7 +55,12 @@ from kidneyshare.errors import FormulationTooLarge
 from kidneyshare.matching.enumeration import ExchangeBlock
 from kidneyshare.matching.formulations.columns import exchange_values
 from kidneyshare.matching.graph import CompatibilityGraph, spread_ranges
-from kidneyshare.matching.pricing import SPREAD_PER_VERTEX, spread_best, stack_padded
+from kidneyshare.matching.pricing import (
+    SPREAD_PER_VERTEX,
+    check_deadline,
+    spread_best,
+    stack_padded,
+)
 
 __all__ = ["ChainPricer"]
 
@@ -301,7 +306,13 @@ class ChainPricer:
         return verts, arcs
 
     def chains_at_least(
-        self, vertex_duals: FloatArray, floor: float, *, limit: int, truncate: bool = False
+        self,
+        vertex_duals: FloatArray,
+        floor: float,
+        *,
+        limit: int,
+        truncate: bool = False,
+        deadline: float | None = None,
     ) -> list[ExchangeBlock]:
         """Every chain whose reduced cost is at least ``floor``, one block per length
         (with ``truncate``, only the first ``limit`` of them, shortest first).
@@ -311,6 +322,8 @@ class ChainPricer:
         FormulationTooLarge
             more than ``limit`` such chains (unless ``truncate``), or too many partial
             ones.
+        ListingOutOfTime
+            ``deadline`` passed (checked before each donation is added to the paths).
         """
         if self.max_chain < 1 or not self.from_altruist.any():
             return []
@@ -337,6 +350,7 @@ class ChainPricer:
                 )
             if length == self.max_chain or not len(path):
                 break
+            check_deadline(deadline, "chains")
             last = path[:, -1]
             lo, hi = self.indptr[last], self.indptr[last + 1]
             degree = hi - lo

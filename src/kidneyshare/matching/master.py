@@ -53,7 +53,7 @@ from kidneyshare.matching.linear import (
     BackendSolution,
     LinearModel,
 )
-from kidneyshare.matching.pricing import CyclePricing, cycle_blocks
+from kidneyshare.matching.pricing import CyclePricing, ListingOutOfTime, cycle_blocks
 
 __all__ = [
     "UNLISTED_NEAR_BOUND",
@@ -423,12 +423,18 @@ def solve_master(
             columns, lp, complete_down_to, kept = _list_near_bound(
                 priced, columns, lp, target - z_lp - _TOL, keep
             )
-            if unlisted_stops and complete_down_to == math.inf and unproven is not None:
-                # No proof can come from here but a plan at the bound: the caller has
-                # another formulation to try.
+            if (
+                complete_down_to == math.inf
+                and unproven is not None
+                and (unlisted_stops or run.out_of_time())
+            ):
+                # The time is up, or no proof can come from here but a plan at the
+                # bound (the caller has another formulation to try): the best plan.
                 below, below_columns = unproven
                 listed.append(below_columns)
-                return replace(below, details={**below.details, UNLISTED_NEAR_BOUND: 1.0})
+                if not run.out_of_time():
+                    below = replace(below, details={**below.details, UNLISTED_NEAR_BOUND: 1.0})
+                return below
             master = _Master.plain(columns, chains, n_vertices)
             if below_plan is not None:
                 start_from = (kept, below_plan.chain_vars)
@@ -610,7 +616,7 @@ def solve_master(
         if gave_up or run.out_of_time():
             # The columns a proof needs are too many (the caller may try another
             # formulation), or the time is up: the best plan, unproven.
-            if gave_up:
+            if gave_up and not run.out_of_time():
                 details[UNLISTED_NEAR_BOUND] = 1.0
             return known(BackendOutcome.TIME_LIMIT, float(target), proven=False)
     if priced is not None and better - z_lp < complete_down_to - _TOL:
@@ -621,7 +627,8 @@ def solve_master(
         master = _Master.plain(columns, chains, n_vertices)
         listed[:] = [columns]
         if better - z_lp < complete_down_to - _TOL:
-            details[UNLISTED_NEAR_BOUND] = 1.0  # the caller may try another formulation
+            if not run.out_of_time():
+                details[UNLISTED_NEAR_BOUND] = 1.0  # the caller may try another formulation
             return known(BackendOutcome.TIME_LIMIT, float(target), proven=False)
     ids2, chain_ids2, sol2 = restricted(better, None)
     found2 = _found(sol2)
@@ -1230,7 +1237,8 @@ def _list_near_bound(
     the columns ``keep`` of ``generated`` (an incumbent). Returns the columns, the LP
     over them, the reduced cost down to which every exchange is listed (``+inf`` when
     there were too many: then only ``generated`` is kept, and only a plan meeting the
-    bound can be proven optimal) and the new numbers of ``keep``."""
+    bound can be proven optimal; also when the run's deadline passed while listing)
+    and the new numbers of ``keep``."""
     pricer, chain_pricer, chains = priced.pricer, priced.chain_pricer, priced.chains
     arc_value, success = pricer.all_arc_values, pricer.success
     fixed = ExchangeColumns(priced.pool.chain_blocks, arc_value, success)
@@ -1243,14 +1251,23 @@ def _list_near_bound(
     pool = _CyclePool(fixed, arc_value, success)
     complete_down_to = math.inf
     duals = lp.duals[: priced.n_vertices]
+    deadline = priced.run.deadline
     try:
-        pool.add(pricer.cycles_at_least(duals[: pricer.n], floor, limit=PRICED_COLUMN_LIMIT))
+        pool.add(
+            pricer.cycles_at_least(
+                duals[: pricer.n], floor, limit=PRICED_COLUMN_LIMIT, deadline=deadline
+            )
+        )
         if chain_pricer is not None:
-            pool.add(chain_pricer.chains_at_least(duals, floor, limit=PRICED_COLUMN_LIMIT))
+            pool.add(
+                chain_pricer.chains_at_least(
+                    duals, floor, limit=PRICED_COLUMN_LIMIT, deadline=deadline
+                )
+            )
         complete_down_to = floor
-    except FormulationTooLarge as exc:
-        # Cycles listed before the chains overflowed stay: more chances for a plan that
-        # meets the bound (the only kind then proven optimal).
+    except (FormulationTooLarge, ListingOutOfTime) as exc:
+        # Cycles listed before the chains overflowed (or the time ran out) stay: more
+        # chances for a plan that meets the bound (the only kind then proven optimal).
         log.debug("not all exchanges within %g of the LP bound listed: %s", -floor, exc)
         pool.add(generated.blocks[len(fixed.blocks) :])
     pool.add(support)

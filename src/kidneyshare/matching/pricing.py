@@ -33,12 +33,13 @@ arXiv:2009.13715 (2020). (pricing cycles by search on dense PrefLib pools)
 from __future__ import annotations
 
 import itertools
+import time
 from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from kidneyshare.errors import FormulationTooLarge
+from kidneyshare.errors import FormulationTooLarge, KidneyshareError
 from kidneyshare.matching.enumeration import ExchangeBlock
 from kidneyshare.matching.formulations.columns import ExchangeColumns
 from kidneyshare.matching.graph import CompatibilityGraph
@@ -47,6 +48,8 @@ __all__ = [
     "CyclePricer",
     "CyclePricing",
     "ListedCycles",
+    "ListingOutOfTime",
+    "check_deadline",
     "cycle_blocks",
     "spread_best",
     "stack_padded",
@@ -72,6 +75,19 @@ SPREAD_PER_VERTEX = 4
 _SPREAD_CHUNK = 50_000
 
 
+class ListingOutOfTime(KidneyshareError):
+    """The solve's deadline passed while the columns above a threshold were being
+    listed (the master then keeps the columns it generated, as when they are too many)."""
+
+
+def check_deadline(deadline: float | None, what: str) -> None:
+    """Raise :class:`ListingOutOfTime` once ``deadline`` (a ``time.perf_counter``
+    instant) has passed: listing near the bound can take minutes on large pools, and
+    the solve must stop at its time limit."""
+    if deadline is not None and time.perf_counter() >= deadline:
+        raise ListingOutOfTime(f"the time limit passed while listing {what}")
+
+
 class CyclePricing(Protocol):
     """What column generation needs of a cycle pricer (dense :class:`CyclePricer`, or
     :class:`~kidneyshare.matching.sparse_pricing.SparseCyclePricer` for large pools)."""
@@ -88,7 +104,7 @@ class CyclePricing(Protocol):
     ) -> tuple[list[ExchangeBlock], float]: ...
 
     def cycles_at_least(
-        self, vertex_duals: FloatArray, floor: float, *, limit: int
+        self, vertex_duals: FloatArray, floor: float, *, limit: int, deadline: float | None = None
     ) -> list[ExchangeBlock]: ...
 
 
@@ -129,9 +145,10 @@ class ListedCycles:
         return self._rows(positive[chosen]), float(rc.max(initial=-np.inf))
 
     def cycles_at_least(
-        self, vertex_duals: FloatArray, floor: float, *, limit: int
+        self, vertex_duals: FloatArray, floor: float, *, limit: int, deadline: float | None = None
     ) -> list[ExchangeBlock]:
-        """Every listed cycle of reduced cost at least ``floor``."""
+        """Every listed cycle of reduced cost at least ``floor`` (one vectorised pass:
+        ``deadline`` is not checked)."""
         rc = self.columns.reduced_costs(vertex_duals[: self.n])
         chosen = np.flatnonzero(rc >= floor - 1e-9)
         if len(chosen) > limit:
@@ -330,7 +347,7 @@ class CyclePricer:
     # -- every cycle above a threshold -------------------------------------------------
 
     def cycles_at_least(
-        self, vertex_duals: FloatArray, floor: float, *, limit: int
+        self, vertex_duals: FloatArray, floor: float, *, limit: int, deadline: float | None = None
     ) -> list[ExchangeBlock]:
         """Every cycle whose reduced cost is at least ``floor``, each listed once from its
         smallest vertex, one block per length.
@@ -343,6 +360,8 @@ class CyclePricer:
         ------
         FormulationTooLarge
             more than ``limit`` such cycles (or partial paths).
+        ListingOutOfTime
+            ``deadline`` passed (checked before each arc is added to the paths).
         """
         if self.max_cycle < 2 or self.n < 2:
             return []
@@ -367,6 +386,7 @@ class CyclePricer:
         for depth in range(1, k_max):
             if not len(path):
                 break
+            check_deadline(deadline, "cycles")
             y = path[:, 0]
             lo, hi = in_ptr[y], in_ptr[y + 1]
             degree = hi - lo

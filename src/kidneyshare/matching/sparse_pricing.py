@@ -46,6 +46,7 @@ from kidneyshare.matching.enumeration import ExchangeBlock
 from kidneyshare.matching.graph import CompatibilityGraph
 from kidneyshare.matching.pricing import (
     SPREAD_PER_VERTEX,
+    check_deadline,
     cycle_blocks,
     spread_best,
     stack_padded,
@@ -324,6 +325,7 @@ class SparseCyclePricer:
         duals: FloatArray,
         floor: float,
         limit: int,
+        deadline: float | None,
     ) -> list[IntArray]:
         """Every four-cycle of reduced cost >= ``floor`` (pair numbers in donation
         order), from the candidate sets of each pair of opposite pairs."""
@@ -334,6 +336,7 @@ class SparseCyclePricer:
         for r, d, b, e, into_d, from_d in self._opposite_pairs(
             by_dual, out_bits, in_bits, duals, floor
         ):
+            check_deadline(deadline, "four-cycles")
             room = 4 * c - sd[r] - sd[d] - floor + _EPS  # for sd[b] + sd[e]
             reach = sd[b] + sd[e] <= room
             shift = (r // 64) * 64
@@ -379,7 +382,7 @@ class SparseCyclePricer:
     # -- every cycle above a threshold -------------------------------------------------
 
     def cycles_at_least(
-        self, vertex_duals: FloatArray, floor: float, *, limit: int
+        self, vertex_duals: FloatArray, floor: float, *, limit: int, deadline: float | None = None
     ) -> list[ExchangeBlock]:
         """Every cycle whose reduced cost is at least ``floor``.
 
@@ -392,6 +395,8 @@ class SparseCyclePricer:
         ------
         FormulationTooLarge
             more than ``limit`` such cycles.
+        ListingOutOfTime
+            ``deadline`` passed (checked between chunks of arcs and of opposite pairs).
         """
         if self.max_cycle < 2 or self.n < 2:
             return []
@@ -410,6 +415,7 @@ class SparseCyclePricer:
             sorted_duals = duals[by_dual]
             cycles: dict[tuple[int, ...], None] = {}
             for lo in range(0, len(u), _CHUNK):
+                check_deadline(deadline, "three-cycles")
                 hi = min(len(u), lo + _CHUNK)
                 common = out_bits[v[lo:hi]] & in_bits[u[lo:hi]]
                 bits = np.unpackbits(common.view(np.uint8), axis=1, bitorder="little")
@@ -430,7 +436,7 @@ class SparseCyclePricer:
             found += [np.asarray(cyc, dtype=np.int64) for cyc in cycles]
             if self.max_cycle >= 4:
                 fours = self._four_at_least(
-                    by_dual, out_bits, in_bits, duals, floor, limit - len(found)
+                    by_dual, out_bits, in_bits, duals, floor, limit - len(found), deadline
                 )
                 found += [row for block in fours for row in block]
         if len(found) > limit:
