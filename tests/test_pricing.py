@@ -338,6 +338,24 @@ def test_listing_stops_once_the_deadline_has_passed() -> None:
         assert _listed(ahead)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_chains_extended_in_slices_are_the_same(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """chains_at_least extends its chains a slice at a time (to check the time limit
+    between slices): tiny slices list the same chains in the same order."""
+    rng = np.random.default_rng(seed)
+    graph = CompatibilityGraph.from_instance(generate_saidman(30, 5, seed=seed))
+    success = None if seed % 2 else np.round(rng.uniform(0.3, 1.0, graph.n_arcs), 2)
+    pricer = ChainPricer(graph, 4, np.ones(graph.n_arcs), success=success)
+    duals = rng.uniform(0, 1, graph.n_vertices)
+    whole = pricer.chains_at_least(duals, -0.5, limit=10**6)
+    chain_module = importlib.import_module("kidneyshare.matching.chain_pricing")
+    monkeypatch.setattr(chain_module, "_EXTEND_AT_ONCE", 1 + seed)
+    sliced = pricer.chains_at_least(duals, -0.5, limit=10**6)
+    assert [b.vertices.tolist() for b in sliced] == [b.vertices.tolist() for b in whole]
+    assert [b.arcs.tolist() for b in sliced] == [b.arcs.tolist() for b in whole]
+    assert sum(len(b.vertices) for b in whole) > 0
+
+
 def _every_deadline_passes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make every lister given a deadline find it passed at its first check."""
 
@@ -699,6 +717,59 @@ def test_diving_with_pricing_reaches_the_optimum(
     assert result.status is Status.OPTIMAL, result.message
     assert verify(inst, config, result).ok
     assert result.objective_value == pytest.approx(best, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_dive_below_a_bound_that_is_not_whole(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Objectives that are not whole (arc weights in 0.5-1.5 on even seeds, expected
+    transplants with a probability on each arc on odd ones), chains priced: the dive
+    aims below the LP bound, and each plan it finds is within its aim, never above the
+    optimum. The answer is the enumerated optimum, proven and verified; with no band
+    small enough to prove anything, it is no worse than the dive's plan."""
+    rng = np.random.default_rng(seed)
+    pool = generate_saidman(int(rng.integers(20, 60)), int(rng.integers(1, 5)), seed=seed)
+    if seed % 2:
+        p = rng.choice([0.3, 0.55, 0.8, 0.95], len(pool.arcs))
+        arcs = [replace(a, probability=float(q)) for a, q in zip(pool.arcs, p, strict=True)]
+        objective = Objective.EXPECTED
+    else:
+        w = np.round(rng.uniform(0.5, 1.5, len(pool.arcs)), 2)
+        arcs = [replace(a, weight=float(x)) for a, x in zip(pool.arcs, w, strict=True)]
+        objective = Objective.MAX_WEIGHT
+    inst = replace(pool, arcs=arcs)
+    config = SolverConfig(max_cycle=2 + seed % 4 // 2, max_chain=3, objective=objective)
+    best = solve(inst, config).objective_value
+    if objective is Objective.MAX_WEIGHT:
+        config = replace(config, formulation="priced")  # auto: PICEF carries the chains
+    solve_module = importlib.import_module("kidneyshare.matching.solve")
+    monkeypatch.setattr(solve_module, "AUTO_CHAIN_LIMIT", 0)
+    master_module = importlib.import_module("kidneyshare.matching.master")
+    monkeypatch.setattr(master_module, "_DIVE_BELOW", 0.2)
+    dives: list[tuple[object, float]] = []
+    dive_below = master_module._dive_below
+
+    def recorded(priced: object, bound: float) -> object:
+        plan = dive_below(priced, bound)
+        dives.append((plan, bound))
+        return plan
+
+    monkeypatch.setattr(master_module, "_dive_below", recorded)
+    result = solve(inst, config)
+    assert dives
+    for plan, bound in dives:
+        if plan is not None:
+            assert 0.8 * bound - 1e-6 <= plan.objective <= best + 1e-6
+    assert result.status is Status.OPTIMAL, result.message
+    assert verify(inst, config, result).ok
+    assert result.objective_value == pytest.approx(best, abs=1e-6)
+    dives.clear()
+    monkeypatch.setattr(master_module, "_BAND_COLUMNS_PER_VERTEX", 0)
+    result = solve(inst, config)
+    assert verify(inst, config, result).ok
+    assert result.objective_value <= best + 1e-6
+    assert result.bound is not None and result.bound >= best - 1e-6
+    dived = [plan.objective for plan, _ in dives if plan is not None]
+    assert result.objective_value >= max(dived, default=0.0) - 1e-6
 
 
 def test_dive_builds_the_plan_on_a_pool_at_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -70,6 +70,8 @@ BoolArray = npt.NDArray[np.bool_]
 
 # Partial chains grown at once by chains_at_least (memory: a few GB at most).
 _MAX_PATHS = 40_000_000
+# Chains extended at once by chains_at_least, between checks of the time limit.
+_EXTEND_AT_ONCE = 2_000_000
 # Floors tried when listing the positive chains for a pricing round.
 _LISTING_TRIES = 12
 # Cut every bound by this much: float sums in another order may differ in the last bits.
@@ -323,7 +325,7 @@ class ChainPricer:
             more than ``limit`` such chains (unless ``truncate``), or too many partial
             ones.
         ListingOutOfTime
-            ``deadline`` passed (checked before each donation is added to the paths).
+            ``deadline`` passed (checked between slices of the chains extended).
         """
         if self.max_chain < 1 or not self.from_altruist.any():
             return []
@@ -350,30 +352,76 @@ class ChainPricer:
                 )
             if length == self.max_chain or not len(path):
                 break
-            check_deadline(deadline, "chains")
             last = path[:, -1]
-            lo, hi = self.indptr[last], self.indptr[last + 1]
-            degree = hi - lo
-            total = int(degree.sum())
-            if total > _MAX_PATHS:
+            degree = self.indptr[last + 1] - self.indptr[last]
+            if int(degree.sum()) > _MAX_PATHS:
                 raise FormulationTooLarge(f"more than {_MAX_PATHS:,} partial chains")
-            row, arc = spread_ranges(lo, degree)
-            w = self.dst[arc]
-            if self.success is None:
-                new_value = value[row] + gain[arc]
-                new_chance = chance[row]
-            else:
-                new_value = value[row] + chance[row] * self._step[arc] - vertex_duals[w]
-                new_chance = chance[row] * self.success[arc]
-            remaining = self.max_chain - length - 1
-            ok = new_value + new_chance * ahead[remaining][w] >= cut
-            for j in range(1, path.shape[1]):  # column 0 is the altruist
-                ok &= w != path[row, j]
-            row, arc, w = row[ok], arc[ok], w[ok]
-            path = np.column_stack([path[row], w])
-            path_arcs = np.column_stack([path_arcs[row], arc])
-            value, chance = new_value[ok], new_chance[ok]
+            # One donation more, a slice of the chains at a time (the time limit is
+            # checked between slices: a step over tens of millions takes seconds).
+            ends = np.cumsum(degree)
+            parts = []
+            start = 0
+            while start < len(path):
+                check_deadline(deadline, "chains")
+                reached = ends[start - 1] if start else 0
+                stop = max(
+                    start + 1, int(np.searchsorted(ends, reached + _EXTEND_AT_ONCE, "right"))
+                )
+                part = slice(start, stop)
+                parts.append(
+                    self._extend(
+                        path[part],
+                        path_arcs[part],
+                        value[part],
+                        chance[part],
+                        length,
+                        gain,
+                        ahead,
+                        vertex_duals,
+                        cut,
+                    )
+                )
+                start = stop
+            path, path_arcs, value, chance = (
+                np.concatenate([p[i] for p in parts]) for i in range(4)
+            )
         return self._blocks(found)
+
+    def _extend(
+        self,
+        path: IntArray,
+        path_arcs: IntArray,
+        value: FloatArray,
+        chance: FloatArray,
+        length: int,
+        gain: FloatArray,
+        ahead: list[FloatArray],
+        vertex_duals: FloatArray,
+        cut: float,
+    ) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
+        """The chains of ``length`` donations (``path``: vertices, altruist first, and
+        their arcs, value and chance) extended by one donation each way that can still
+        reach ``cut`` and repeats no pair."""
+        last = path[:, -1]
+        row, arc = spread_ranges(self.indptr[last], self.indptr[last + 1] - self.indptr[last])
+        w = self.dst[arc]
+        if self.success is None:
+            new_value = value[row] + gain[arc]
+            new_chance = chance[row]
+        else:
+            new_value = value[row] + chance[row] * self._step[arc] - vertex_duals[w]
+            new_chance = chance[row] * self.success[arc]
+        remaining = self.max_chain - length - 1
+        ok = new_value + new_chance * ahead[remaining][w] >= cut
+        for j in range(1, path.shape[1]):  # column 0 is the altruist
+            ok &= w != path[row, j]
+        row, arc, w = row[ok], arc[ok], w[ok]
+        return (
+            np.column_stack([path[row], w]),
+            np.column_stack([path_arcs[row], arc]),
+            new_value[ok],
+            new_chance[ok],
+        )
 
     def _ahead(self, gain: FloatArray) -> list[FloatArray]:
         """``F_r`` for r = 0..L-1: the best a chain ending at each pair can still add with
