@@ -19,7 +19,7 @@ from tests.strategies import instances, random_instance
 
 from kidneyshare.errors import ConfigError, FormulationTooLarge
 from kidneyshare.generators import generate_saidman
-from kidneyshare.matching import Objective, SolverConfig, Status, solve, verify
+from kidneyshare.matching import Objective, Result, SolverConfig, Status, solve, verify
 from kidneyshare.matching.bounds import assignment_bound
 from kidneyshare.matching.chain_pricing import ChainPricer
 from kidneyshare.matching.enumeration import enumerate_chains, enumerate_cycles
@@ -356,6 +356,26 @@ def test_chains_extended_in_slices_are_the_same(seed: int, monkeypatch: pytest.M
     assert sum(len(b.vertices) for b in whole) > 0
 
 
+def _pool_with_probabilities(seed: int) -> Instance:
+    """A small Saidman pool with a success probability on each arc."""
+    rng = np.random.default_rng(seed)
+    inst = generate_saidman(int(rng.integers(8, 40)), int(rng.integers(1, 5)), seed=seed)
+    return replace(
+        inst,
+        arcs=[replace(a, probability=float(rng.choice([0.3, 0.55, 0.8, 0.95]))) for a in inst.arcs],
+    )
+
+
+def _assert_sound(inst: Instance, config: SolverConfig, result: Result, best: float) -> None:
+    """A verified plan no better than the optimum ``best``, a bound no lower, and an
+    optimal status only with the optimum."""
+    assert verify(inst, config, result).ok
+    assert result.objective_value <= best + 1e-6
+    assert result.bound is not None and result.bound >= best - 1e-6
+    if result.status is Status.OPTIMAL:
+        assert result.objective_value == pytest.approx(best, abs=1e-6)
+
+
 def _every_deadline_passes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make every lister given a deadline find it passed at its first check."""
 
@@ -398,12 +418,7 @@ def test_bands_cut_off_by_the_deadline_leave_a_verified_plan(
     """Expected transplants with priced chains (proven by bands listed below the bound):
     when the bands' listings run out of time, the answer is a verified plan with a
     valid bound, optimal only when it equals the enumerated optimum."""
-    rng = np.random.default_rng(seed)
-    inst = generate_saidman(int(rng.integers(8, 40)), int(rng.integers(1, 5)), seed=seed)
-    inst = replace(
-        inst,
-        arcs=[replace(a, probability=float(rng.choice([0.3, 0.55, 0.8, 0.95]))) for a in inst.arcs],
-    )
+    inst = _pool_with_probabilities(seed)
     config = SolverConfig(
         max_cycle=2 + seed % 2, max_chain=4, objective=Objective.EXPECTED, time_limit=60
     )
@@ -412,11 +427,7 @@ def test_bands_cut_off_by_the_deadline_leave_a_verified_plan(
     monkeypatch.setattr(solve_module, "AUTO_CHAIN_LIMIT", 0)
     _every_deadline_passes(monkeypatch)
     result = solve(inst, config)
-    assert verify(inst, config, result).ok
-    assert result.objective_value <= best + 1e-6
-    assert result.bound is not None and result.bound >= best - 1e-6
-    if result.status is Status.OPTIMAL:
-        assert result.objective_value == pytest.approx(best, abs=1e-6)
+    _assert_sound(inst, config, result, best)
 
 
 def test_pricer_refuses_long_cycles() -> None:
@@ -516,12 +527,7 @@ def test_failure_aware_objective_with_priced_chains_matches_enumeration(
     (listed cycles + the failure-aware chain pricer; the values are not whole, so the
     proof lists bands of reduced cost below the bound): the same optimum as the cycle
     formulation with every chain enumerated, proven and verified."""
-    rng = np.random.default_rng(seed)
-    inst = generate_saidman(int(rng.integers(8, 40)), int(rng.integers(1, 5)), seed=seed)
-    inst = replace(
-        inst,
-        arcs=[replace(a, probability=float(rng.choice([0.3, 0.55, 0.8, 0.95]))) for a in inst.arcs],
-    )
+    inst = _pool_with_probabilities(seed)
     k, length = 2 + seed % 2, 3 + seed % 3
     config = SolverConfig(max_cycle=k, max_chain=length, objective=Objective.EXPECTED)
     listed = solve(inst, config)
@@ -542,12 +548,7 @@ def test_failure_aware_plan_without_room_for_a_proof_is_reported_unproven(
     """With no band small enough to solve whole, a priced expected-transplants solve
     returns its best plan, verified, with a valid bound and marked unproven (the
     columns a proof needs were too many), never a wrong optimum."""
-    rng = np.random.default_rng(seed)
-    inst = generate_saidman(int(rng.integers(8, 40)), int(rng.integers(1, 5)), seed=seed)
-    inst = replace(
-        inst,
-        arcs=[replace(a, probability=float(rng.choice([0.3, 0.55, 0.8, 0.95]))) for a in inst.arcs],
-    )
+    inst = _pool_with_probabilities(seed)
     config = SolverConfig(max_cycle=2 + seed % 2, max_chain=3, objective=Objective.EXPECTED)
     best = solve(inst, config).objective_value
     solve_module = importlib.import_module("kidneyshare.matching.solve")
@@ -555,12 +556,8 @@ def test_failure_aware_plan_without_room_for_a_proof_is_reported_unproven(
     master_module = importlib.import_module("kidneyshare.matching.master")
     monkeypatch.setattr(master_module, "_BAND_COLUMNS_PER_VERTEX", 0)
     result = solve(inst, config)
-    assert verify(inst, config, result).ok
-    assert result.objective_value <= best + 1e-6
-    assert result.bound is not None and result.bound >= best - 1e-6
-    if result.status is Status.OPTIMAL:
-        assert result.objective_value == pytest.approx(best, abs=1e-6)
-    else:
+    _assert_sound(inst, config, result, best)
+    if result.status is not Status.OPTIMAL:
         assert "unlisted_near_bound=1" in result.message
 
 

@@ -94,6 +94,9 @@ _BANDS = 4
 # L=4 and L=6: 11,418 and 17,758 columns proved in about a minute; Delorme 1,000 + 100,
 # L=4: 743,292 columns, no proof in 560 s).
 _BAND_COLUMNS_PER_VERTEX = 30
+# A band found too large is replaced by the one halfway back to the deepest band solved,
+# unless that adds less than this fraction of the gap (bound - best plan).
+_BAND_FINEST = 1 / 32
 # Vertices of the LP's optimal face tried by _complete_face_vertices, and the largest
 # objective perturbation per column that picks them.
 _FACE_SAMPLES = 8
@@ -637,7 +640,10 @@ def solve_master(
                     # Too many to list, or to solve whole: a shallower band may still
                     # give a better plan, and with it a shallower depth to prove.
                     too_deep, depth = depth, (solved + depth) / 2
-                    gave_up = depth > solved - _TOL
+                    # A band adding a sliver beyond the deepest solved can barely
+                    # better the plan (Saidman 1,000 + 100 with fractional weights:
+                    # twenty halvings, each refused, until the time ran out).
+                    gave_up = solved - depth < max(_TOL, _BAND_FINEST * (z_lp - best))
                     if gave_up:
                         break
                     continue
