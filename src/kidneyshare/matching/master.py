@@ -626,6 +626,7 @@ def solve_master(
         # degenerate face: 1.6 million on Saidman 1,000 + 100 with fractional
         # weights), no band is solved whole.
         gave_up = len(columns) > _BAND_COLUMNS_PER_VERTEX * n_vertices
+        band_bound = float(target)  # what the bands solved (or cut short) prove
         while not gave_up and depth > better - z_lp and not run.out_of_time():
             if depth < complete_down_to - _TOL:
                 columns, lp, complete_down_to, incumbent = _list_near_bound(
@@ -651,11 +652,22 @@ def solve_master(
             details[f"band_{len(details)}"] = depth
             solved = depth
             found = _found(sol)
+            in_band = sol.bound if sol.bound is not None else math.inf
+            if sol.outcome is BackendOutcome.OPTIMAL:
+                in_band = found
+            # A plan of the band's columns is worth at most the MIP's bound, even one
+            # cut short; a plan using any other column at most the LP bound + depth
+            # (Delorme 1,000 + 100, L=4, expected: 545.075 -> 544.856).
+            band_bound = min(band_bound, max(in_band, z_lp + depth))
             if found > best and sol.x is not None:
                 incumbent = ids[sol.x[: len(ids)] > 0.5]
                 chain_incumbent = chain_ids[sol.x[len(ids) :] > 0.5]
                 best = better = found
-            if best >= z_lp + depth - _TOL:
+            if best >= band_bound - _TOL:
+                # Nothing in the band beats the plan (the MIP finished, or its bound
+                # says so), and nothing outside it can. (Until 2026-12-03 a band MIP
+                # stopped by the time limit with a plan past the band's depth was
+                # taken as proof.)
                 return known(BackendOutcome.OPTIMAL, best)
             depth = max(2 * depth, better - z_lp)  # no deeper than the proof needs
             gave_up = sol.outcome is not BackendOutcome.OPTIMAL or depth <= too_deep
@@ -666,7 +678,7 @@ def solve_master(
             # formulation), or the time is up: the best plan, unproven.
             if gave_up and not run.out_of_time():
                 details[UNLISTED_NEAR_BOUND] = 1.0
-            return known(BackendOutcome.TIME_LIMIT, float(target), proven=False)
+            return known(BackendOutcome.TIME_LIMIT, max(band_bound, best), proven=False)
     if priced is not None and better - z_lp < complete_down_to - _TOL:
         # The priced columns stop above what this step needs: list down to it.
         columns, lp, complete_down_to, incumbent = _list_near_bound(
@@ -1295,7 +1307,7 @@ def _dive_below(priced: _PricedLp, bound: float) -> MasterSolution | None:
         return None
     at_bound = plan.objective >= bound - _TOL
     outcome = BackendOutcome.OPTIMAL if at_bound else BackendOutcome.TIME_LIMIT
-    return replace(plan, outcome=outcome, bound=bound)
+    return replace(plan, outcome=outcome, bound=bound, details={**plan.details, "lp_bound": bound})
 
 
 def _list_near_bound(
