@@ -599,8 +599,18 @@ def solve_master(
             # a plan below it, the bands of step 3 decide (the widest MIP here took the
             # rest of the time on Saidman 1,000 + 100 with weights in 0.50-1.50).
             break
-        if cap is not None and not complete and not run.out_of_time():
-            continue  # a small MIP that missed the target (or its budget): widen
+        if (
+            cap is not None
+            and not run.out_of_time()
+            and (
+                not complete
+                or sol.outcome not in (BackendOutcome.OPTIMAL, BackendOutcome.INFEASIBLE)
+            )
+        ):
+            # A small MIP that missed the target, or stopped at its node budget: widen
+            # (until 2026-12-03 one holding every eligible column and stopped by its
+            # budget ended the solve unproven, though time was left).
+            continue
         if sol.outcome not in (BackendOutcome.OPTIMAL, BackendOutcome.INFEASIBLE):
             return known(BackendOutcome.TIME_LIMIT, max(float(target), best), proven=False)
         break
