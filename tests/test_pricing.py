@@ -368,6 +368,21 @@ def _pool_with_probabilities(seed: int) -> Instance:
     )
 
 
+def _expected_with_priced_chains(
+    seed: int, max_chain: int, monkeypatch: pytest.MonkeyPatch, **config: Any
+) -> tuple[Instance, SolverConfig, float]:
+    """A pool with probabilities, its expected-transplants config (K = 2 or 3) and its
+    optimum with every chain enumerated; later solves price the chains."""
+    inst = _pool_with_probabilities(seed)
+    settings = SolverConfig(
+        max_cycle=2 + seed % 2, max_chain=max_chain, objective=Objective.EXPECTED, **config
+    )
+    best = solve(inst, settings).objective_value
+    solve_module = importlib.import_module("kidneyshare.matching.solve")
+    monkeypatch.setattr(solve_module, "AUTO_CHAIN_LIMIT", 0)
+    return inst, settings, best
+
+
 def _assert_sound(inst: Instance, config: SolverConfig, result: Result, best: float) -> None:
     """A verified plan no better than the optimum ``best``, a bound no lower, and an
     optimal status only with the optimum."""
@@ -420,13 +435,7 @@ def test_bands_cut_off_by_the_deadline_leave_a_verified_plan(
     """Expected transplants with priced chains (proven by bands listed below the bound):
     when the bands' listings run out of time, the answer is a verified plan with a
     valid bound, optimal only when it equals the enumerated optimum."""
-    inst = _pool_with_probabilities(seed)
-    config = SolverConfig(
-        max_cycle=2 + seed % 2, max_chain=4, objective=Objective.EXPECTED, time_limit=60
-    )
-    best = solve(inst, config).objective_value
-    solve_module = importlib.import_module("kidneyshare.matching.solve")
-    monkeypatch.setattr(solve_module, "AUTO_CHAIN_LIMIT", 0)
+    inst, config, best = _expected_with_priced_chains(seed, 4, monkeypatch, time_limit=60)
     _every_deadline_passes(monkeypatch)
     result = solve(inst, config)
     _assert_sound(inst, config, result, best)
@@ -550,11 +559,7 @@ def test_failure_aware_plan_without_room_for_a_proof_is_reported_unproven(
     """With no band small enough to solve whole, a priced expected-transplants solve
     returns its best plan, verified, with a valid bound and marked unproven (the
     columns a proof needs were too many), never a wrong optimum."""
-    inst = _pool_with_probabilities(seed)
-    config = SolverConfig(max_cycle=2 + seed % 2, max_chain=3, objective=Objective.EXPECTED)
-    best = solve(inst, config).objective_value
-    solve_module = importlib.import_module("kidneyshare.matching.solve")
-    monkeypatch.setattr(solve_module, "AUTO_CHAIN_LIMIT", 0)
+    inst, config, best = _expected_with_priced_chains(seed, 3, monkeypatch)
     master_module = importlib.import_module("kidneyshare.matching.master")
     monkeypatch.setattr(master_module, "_BAND_COLUMNS_PER_VERTEX", 0)
     result = solve(inst, config)
@@ -780,11 +785,7 @@ def test_bands_cut_short_still_bound_the_optimum(
     each band's MIP bound and the band's depth below the LP bound) is never below the
     optimum, and the answer is called optimal only when it is (until 2026-12-03 a band
     cut short with a plan past its depth was taken as proof: seed 10 failed)."""
-    inst = _pool_with_probabilities(seed)
-    config = SolverConfig(max_cycle=2 + seed % 2, max_chain=4, objective=Objective.EXPECTED)
-    best = solve(inst, config).objective_value
-    solve_module = importlib.import_module("kidneyshare.matching.solve")
-    monkeypatch.setattr(solve_module, "AUTO_CHAIN_LIMIT", 0)
+    inst, config, best = _expected_with_priced_chains(seed, 4, monkeypatch)
     master_module = importlib.import_module("kidneyshare.matching.master")
     run_solve = master_module._Run.solve
 
