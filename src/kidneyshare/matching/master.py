@@ -1241,12 +1241,12 @@ def _dive(
     over the rest (the pricers offering only columns that avoid them) until the residual
     LP again reaches what the target leaves. When it cannot, the step is undone and
     retried with the better half of its columns; a single column that fails ends the
-    dive. Once the residual LP is whole, or small enough for a MIP that meets its part
-    of the target, the plan is complete. Only for masters whose chains are columns (no
-    PICEF variables). Unlike a MIP over the columns the LP happened to need, every
-    step prices columns for the plan being built (Sadykov, Vanderbeck, Pessoa, Tahiri,
-    Uchoa 2019, Primal heuristics for branch and price: the assets of diving methods,
-    INFORMS J. Computing 31(2)).
+    dive. Once the residual LP is whole, or has at most ``mip_columns`` columns for a MIP
+    that meets its part of the target, the plan is complete. Only for masters whose
+    chains are columns (no PICEF variables). Unlike a MIP over the columns the LP
+    happened to need, every step prices columns for the plan being built (Sadykov,
+    Vanderbeck, Pessoa, Tahiri, Uchoa 2019, Primal heuristics for branch and price: the
+    assets of diving methods, INFORMS J. Computing 31(2)).
     """
     n_vertices, run, chains = priced.n_vertices, priced.run, priced.chains
     excluded = np.zeros(n_vertices, dtype=bool)
